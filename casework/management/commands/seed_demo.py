@@ -1,0 +1,121 @@
+"""Demo county, townships, units and staff (idempotent). Not for production data."""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from casework import roles
+from casework.models import County, StaffProfile, Township, Unit
+from tipline import services
+from tipline.models import Category, Channel, Report
+
+DEFAULT_PASSWORD = "tipline-demo-2026"  # noqa: S105 — demo only, printed for the user
+
+TOWNSHIPS = [
+    ("zhongshui", "中水镇", "0000-1234567", "镇政府大门东侧举报箱"),
+    ("xishan", "西山镇", "0000-2345678", "镇计生办门口举报箱"),
+    ("nanhu", "南湖街道办事处", "0000-3456789", "办事处一楼举报箱"),
+]
+COUNTY_UNITS = [
+    (Unit.Kind.FAMILY_PLANNING, "县卫生健康局（计生）"),
+    (Unit.Kind.HEALTH_CENTER, "县人民医院"),
+    (Unit.Kind.POLICE, "县公安局"),
+    (Unit.Kind.DRUG_ADMIN, "县药品监督管理局"),
+    (Unit.Kind.MARKET_REGULATION, "县市场监督管理局"),
+    (Unit.Kind.DISCIPLINE, "县纪委"),
+    (Unit.Kind.FINANCE, "县财政局"),
+]
+TOWNSHIP_UNITS = [
+    (Unit.Kind.FAMILY_PLANNING, "计生办"),
+    (Unit.Kind.HEALTH_CENTER, "卫生院"),
+    (Unit.Kind.POLICE, "派出所"),
+]
+# username → (role, unit kind, township code or None for county level)
+STAFF = {
+    "clerk": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
+    "investigator": (roles.INVESTIGATOR, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
+    "supervisor": (roles.SUPERVISOR, Unit.Kind.FAMILY_PLANNING, None),
+    "custodian": (roles.CUSTODIAN, Unit.Kind.DISCIPLINE, None),
+    "finance": (roles.FINANCE, Unit.Kind.FINANCE, None),
+    "auditor": (roles.AUDITOR, Unit.Kind.DISCIPLINE, None),
+    "admin": (roles.ADMINISTRATOR, Unit.Kind.FAMILY_PLANNING, None),
+}
+DEMO_REPORTS = [
+    ("zhongshui", Category.SEX_DETERMINATION, "镇东头某诊所晚上用B超给孕妇看胎儿性别，收费500元。"),
+    ("xishan", Category.ABORTION_DRUG_SALE, "西山镇某药店不凭处方出售终止妊娠药品。"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo county, townships, units and staff users (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        password = os.environ.get("TIPLINE_DEMO_PASSWORD") or DEFAULT_PASSWORD
+        county, _ = County.objects.get_or_create(code="demo", defaults={"name": "示范县"})
+        townships = {}
+        for code, name, phone, box in TOWNSHIPS:
+            townships[code], _ = Township.objects.update_or_create(
+                code=code,
+                defaults={
+                    "county": county,
+                    "name": name,
+                    "reporting_phone": phone,
+                    "reporting_mailbox": box,
+                },
+            )
+            for kind, unit_name in TOWNSHIP_UNITS:
+                Unit.objects.get_or_create(
+                    county=county,
+                    township=townships[code],
+                    kind=kind,
+                    defaults={"name": f"{name}{unit_name}"},
+                )
+        for kind, unit_name in COUNTY_UNITS:
+            Unit.objects.get_or_create(
+                county=county, township=None, kind=kind, defaults={"name": unit_name}
+            )
+        for role in roles.ALL:
+            Group.objects.get_or_create(name=role)
+
+        User = get_user_model()
+        for username, (role, kind, township_code) in STAFF.items():
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.invalid"}
+            )
+            if created:
+                user.set_password(password)
+            user.is_staff = True
+            user.is_superuser = username == "admin"
+            user.save()
+            user.groups.add(Group.objects.get(name=role))
+            unit = Unit.objects.get(
+                county=county,
+                kind=kind,
+                township=townships[township_code] if township_code else None,
+            )
+            StaffProfile.objects.update_or_create(user=user, defaults={"unit": unit})
+
+        receipts = []
+        if not Report.objects.exists():
+            for code, category, text in DEMO_REPORTS:
+                _report, receipt = services.create_report(
+                    services.ReportInput(
+                        category=category, township_id=townships[code].id, description=text
+                    ),
+                    channel=Channel.WEB,
+                )
+                receipts.append(receipt)
+
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")
+        )
+        self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {password}")
+        self.stdout.write(
+            "Public site: http://127.0.0.1:8000/   Admin: http://127.0.0.1:8000/admin/"
+        )
+        for receipt in receipts:
+            self.stdout.write(f"Demo report receipt (try it on /receipt/): {receipt}")

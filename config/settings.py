@@ -1,0 +1,227 @@
+"""Settings, all environment-driven (see deploy/env.example). Bad values fail at start-up."""
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("TIPLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0")
+    SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# The key ring (key-encryption keys, blind-index key, receipt pepper, signing key) lives outside the
+# database. Only in development is one created on first use under TIPLINE_VAR_DIR.
+TIPLINE_KEYS_FILE = env_str("TIPLINE_KEYS_FILE")
+if not TIPLINE_KEYS_FILE:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "TIPLINE_KEYS_FILE is required when DJANGO_DEBUG=0 "
+            "(create one with: manage.py generate_keys --out PATH)"
+        )
+    TIPLINE_KEYS_FILE = str(VAR_DIR / "dev-keys.json")
+    TIPLINE_KEYS_AUTOCREATE = True
+else:
+    TIPLINE_KEYS_AUTOCREATE = False
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_fsm",
+    "tipline",
+    "casework",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    # First: turns the client address into a daily-rotating keyed bucket and removes the address
+    # and user agent from public requests, so nothing downstream can log or store them.
+    "tipline.middleware.PublicPrivacyMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tipline.middleware.DefaultLanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tipline.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tipline.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_cache_url = env_str("CACHE_URL")
+if _cache_url:
+    if not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {_cache_url!r}")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+
+# Attachments are stored encrypted under here and never served from a public URL.
+TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
+TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
+TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
+TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
+# Whole request bodies: attachments plus form fields. Plain form/JSON bodies stay small.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+TIPLINE_API_MAX_BODY_BYTES = 64 * 1024
+
+# Receipt hashing (Argon2id, peppered, deterministic so it can be looked up).
+TIPLINE_RECEIPT_DIGITS = 16
+TIPLINE_RECEIPT_ARGON2 = {
+    "memory_cost": env_int("TIPLINE_RECEIPT_ARGON2_MEMORY_KIB", 19456, minimum=8),
+    "iterations": env_int("TIPLINE_RECEIPT_ARGON2_ITERATIONS", 2, minimum=1),
+    "lanes": 1,
+}
+
+# Rate limits: (count, window seconds). Keyed by a daily-rotating keyed hash of the address,
+# held only in the cache.
+TIPLINE_RATE_LIMITS = {
+    "report_per_client": (env_int("TIPLINE_REPORTS_PER_HOUR", 10, minimum=1), 3600),
+    "report_global": (env_int("TIPLINE_REPORTS_GLOBAL_PER_HOUR", 1000, minimum=1), 3600),
+    "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 5, minimum=1), 900),
+    "receipt_fail_global": (env_int("TIPLINE_RECEIPT_FAILURES_GLOBAL", 300, minimum=1), 900),
+}
+TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
+TIPLINE_REWARD_AMOUNT = "3000.00"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+_https = env_bool("TIPLINE_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _https:
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Everything is served from this origin: no CDN, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Celery: no broker configured → tasks run in-process (laptop / demo mode).
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or (
+    None if CELERY_TASK_ALWAYS_EAGER else CELERY_BROKER_URL
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TIMEZONE = TIME_ZONE
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+_email_file_path = env_str("EMAIL_FILE_PATH")
+if _email_file_path:
+    EMAIL_FILE_PATH = _email_file_path
+elif EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    raise ImproperlyConfigured("EMAIL_FILE_PATH is required with the file-based e-mail backend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tipline@localhost")
+
+# Logs carry no client address and no user agent (the privacy middleware has removed them from
+# public requests before any handler runs); errors are never mailed with request data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+ADMINS = []
+CSRF_FAILURE_VIEW = "tipline.errors.csrf_failure"

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+# Every admin page needs a password and a verified second factor.
+admin.site.__class__ = OTPAdminSite
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tipline.urls")),
+]
+
+handler400 = "tipline.errors.bad_request"
+handler403 = "tipline.errors.forbidden"
+handler404 = "tipline.errors.not_found"
+handler500 = "tipline.errors.server_error"

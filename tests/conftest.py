@@ -1,0 +1,42 @@
+"""Shared fixtures: an isolated key ring, attachment directory and cache for every test."""
+
+import pytest
+from django.core.cache import cache
+
+from casework.models import County, Township
+from tipline import keyring
+
+
+@pytest.fixture(scope="session")
+def _session_keys(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "keys.json"
+    keyring.KeyRing.generate().save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_secrets(settings, tmp_path, _session_keys):
+    """Each test: the session key ring, its own attachment directory, an empty cache."""
+    settings.TIPLINE_KEYS_FILE = str(_session_keys)
+    settings.TIPLINE_KEYS_AUTOCREATE = False
+    settings.TIPLINE_ATTACHMENT_DIR = tmp_path / "attachments"
+    keyring.reset_cache()
+    cache.clear()
+    yield
+    keyring.reset_cache()
+    cache.clear()
+
+
+@pytest.fixture
+def county(db):
+    return County.objects.create(code="demo", name="示范县")
+
+
+@pytest.fixture
+def township(county):
+    return Township.objects.create(county=county, code="zhongshui", name="中水镇")
+
+
+@pytest.fixture
+def other_township(county):
+    return Township.objects.create(county=county, code="xishan", name="西山镇")

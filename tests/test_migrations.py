@@ -1,0 +1,14 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations():
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:  # --check exits non-zero when a migration is missing
+        pytest.fail(f"Missing migrations (run manage.py makemigrations):\n{out.getvalue()}")
+        raise AssertionError from exc

@@ -1,0 +1,150 @@
+"""JSON API for hotline systems and mobile apps: the same form, the same service, JSON in and out.
+
+No cookies or sessions are involved, so CSRF does not apply. Every failure is a 4xx JSON body
+with a message per field; nothing is written unless the whole report is valid.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from . import receipts, services, throttle
+from .forms import ReceiptForm, ReportForm
+from .models import Channel
+from .openapi import REPORT_FIELDS, schema
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: dict | None = None, headers=None):
+        super().__init__(message)
+        self.status, self.message, self.errors, self.headers = status, message, errors, headers
+
+
+def _error(exc: ApiError) -> JsonResponse:
+    body = {"error": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    response = JsonResponse(body, status=exc.status, json_dumps_params={"ensure_ascii": False})
+    for key, value in (exc.headers or {}).items():
+        response[key] = value
+    return response
+
+
+def _json_body(request, allowed: set[str]) -> dict:
+    if request.method != "POST":
+        raise ApiError(405, _("Use POST."), headers={"Allow": "POST"})
+    if request.content_type != "application/json":
+        raise ApiError(415, _("Send the request as application/json."))
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.TIPLINE_API_MAX_BODY_BYTES:
+        raise ApiError(413, _("The request is too large."))
+    body = request.body
+    if len(body) > settings.TIPLINE_API_MAX_BODY_BYTES:
+        raise ApiError(413, _("The request is too large."))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, _("The request body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, _("The request body must be a JSON object."))
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            _("The request has fields this API does not know."),
+            {name: [_("Unknown field.")] for name in unknown},
+        )
+    bad = {
+        k: [_("Must be a string.")]
+        for k, v in data.items()
+        if v is not None and not isinstance(v, str)
+    }
+    if bad:
+        raise ApiError(400, _("Some fields are not valid."), bad)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _form_errors(form) -> dict:
+    return {
+        field: [str(e["message"]) for e in errs]
+        for field, errs in form.errors.get_json_data().items()
+    }
+
+
+def _throttle_error(exc: throttle.Throttled) -> ApiError:
+    return ApiError(
+        429,
+        _("Too many attempts. Please wait %(minutes)d minutes and try again.")
+        % {"minutes": exc.minutes},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def api_view(func):
+    def wrapper(request, *args, **kwargs):
+        try:
+            return func(request, *args, **kwargs)
+        except ApiError as exc:
+            return _error(exc)
+        except throttle.Throttled as exc:
+            return _error(_throttle_error(exc))
+
+    wrapper.__name__ = func.__name__
+    return never_cache(csrf_exempt(wrapper))
+
+
+@api_view
+def create_report(request):
+    data = _json_body(request, set(REPORT_FIELDS))
+    services.check_report_rate(request.client_bucket)
+    form = ReportForm(data, with_files=False)
+    if not form.is_valid():
+        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
+    services.count_report(request.client_bucket)
+    report, receipt = services.create_report(form.to_input(), channel=Channel.API)
+    return JsonResponse(
+        {
+            "receipt": receipt,
+            "receipt_display": receipts.grouped(receipt),
+            "received_at": report.received_at.isoformat(),
+            "status": report.status,
+        },
+        status=201,
+    )
+
+
+@api_view
+def receipt_status(request):
+    data = _json_body(request, {"receipt"})
+    form = ReceiptForm(data)
+    if not form.is_valid():
+        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
+    report = services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+    if report is None:
+        raise ApiError(404, _("No report has this receipt number."))
+    view = services.reporter_view(report)
+    return JsonResponse(
+        {
+            "status": view["status"],
+            "status_label": view["status_label"],
+            "received_at": view["received_at"].isoformat(),
+            "messages": [
+                {"from": m["from"], "body": m["body"], "at": m["at"].isoformat()}
+                for m in view["messages"]
+            ],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def openapi(request):
+    return JsonResponse(schema(), json_dumps_params={"ensure_ascii": False, "indent": 2})

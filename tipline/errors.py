@@ -1,0 +1,51 @@
+"""Error pages that say what to do, in the visitor's language, and reveal nothing of the request."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def _page(request, status, title, message):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": message}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _page(
+        request,
+        400,
+        _("Bad request"),
+        _("The request could not be understood. If you were sending files, they may be too large."),
+    )
+
+
+def forbidden(request, exception=None):
+    return _page(
+        request,
+        403,
+        _("Not allowed"),
+        _(
+            "You do not have access to this page, or the form expired. "
+            "Please reload the page and try again."
+        ),
+    )
+
+
+def not_found(request, exception=None):
+    return _page(request, 404, _("Page not found"), _("This page does not exist."))
+
+
+def server_error(request):
+    return _page(
+        request,
+        500,
+        _("Something went wrong"),
+        _("Your request could not be completed. Please try again later."),
+    )
+
+
+def csrf_failure(request, reason=""):
+    return forbidden(request)

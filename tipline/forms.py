@@ -1,0 +1,165 @@
+"""Report and follow-up forms. The API feeds its JSON through the same form."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casework.models import Township
+
+from . import receipts
+from .attachments import AttachmentRejected, CleanFile, sanitize
+from .models import Category
+from .services import ReportInput
+from .validators import normalise_any_phone, normalise_id_number, normalise_mobile
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Several files; each sniffed, size-capped and stripped of identifying metadata."""
+
+    widget = MultipleFileInput(
+        attrs={"accept": "image/jpeg,image/png,application/pdf,audio/*,video/mp4"}
+    )
+
+    def clean(self, data, initial=None):
+        uploads = [f for f in (data or []) if f]
+        if len(uploads) > settings.TIPLINE_ATTACHMENT_MAX_COUNT:
+            raise ValidationError(
+                _("You can attach at most %(count)d files.")
+                % {"count": settings.TIPLINE_ATTACHMENT_MAX_COUNT}
+            )
+        cleaned: list[CleanFile] = []
+        for upload in uploads:
+            limit = settings.TIPLINE_ATTACHMENT_MAX_BYTES
+            if upload.size > limit:
+                raise ValidationError(
+                    _("Each file can be at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)}
+                )
+            try:
+                cleaned.append(
+                    sanitize(
+                        upload.read(),
+                        max_bytes=limit,
+                        strip_metadata=settings.TIPLINE_STRIP_METADATA,
+                    )
+                )
+            except AttachmentRejected as exc:
+                raise ValidationError(_(exc.template) % (exc.params or {})) from None
+        return cleaned
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(label=_("What kind of violation"), choices=Category.choices)
+    township = forms.ModelChoiceField(
+        label=_("Township where it happened"),
+        queryset=Township.objects.filter(active=True),
+        to_field_name="code",
+        empty_label=_("Choose a township"),
+    )
+    description = forms.CharField(
+        label=_("What happened"),
+        max_length=5000,
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Who did what, and how you know. Please do not write your own name here."),
+    )
+    occurred_on = forms.DateField(
+        label=_("When it happened"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    subject_name = forms.CharField(
+        label=_("Name of the person, clinic or shop"), max_length=100, required=False
+    )
+    subject_address = forms.CharField(label=_("Where (address)"), max_length=300, required=False)
+    subject_phone = forms.CharField(label=_("Their phone number"), max_length=40, required=False)
+    reporter_name = forms.CharField(label=_("Your name"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("Your mobile number"), max_length=30, required=False)
+    reporter_id_number = forms.CharField(
+        label=_("Your resident ID number"), max_length=30, required=False
+    )
+    # Honeypot: hidden from people by CSS, filled in by naive bots.
+    homepage = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, with_files: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_files:
+            self.fields["evidence"] = EvidenceField(
+                label=_("Evidence (photos, documents, recordings)"), required=False
+            )
+
+    def clean_occurred_on(self):
+        value = self.cleaned_data.get("occurred_on")
+        if value and value > timezone.localdate():
+            raise ValidationError(_("This date is in the future."))
+        return value
+
+    def clean_subject_phone(self):
+        value = self.cleaned_data.get("subject_phone", "").strip()
+        return normalise_any_phone(value) if value else ""
+
+    def clean_reporter_phone(self):
+        value = self.cleaned_data.get("reporter_phone", "").strip()
+        return normalise_mobile(value) if value else ""
+
+    def clean_reporter_id_number(self):
+        value = self.cleaned_data.get("reporter_id_number", "").strip()
+        return normalise_id_number(value) if value else ""
+
+    def clean_homepage(self):
+        if self.cleaned_data.get("homepage"):
+            raise ValidationError(_("Your report could not be accepted. Please try again."))
+        return ""
+
+    def to_input(self) -> ReportInput:
+        d = self.cleaned_data
+        return ReportInput(
+            category=d["category"],
+            township_id=d["township"].id,
+            description=d["description"].strip(),
+            occurred_on=d.get("occurred_on"),
+            subject_name=d.get("subject_name", "").strip(),
+            subject_address=d.get("subject_address", "").strip(),
+            subject_phone=d.get("subject_phone", ""),
+            reporter_name=d.get("reporter_name", "").strip(),
+            reporter_phone=d.get("reporter_phone", ""),
+            reporter_id_number=d.get("reporter_id_number", ""),
+        )
+
+
+class ReceiptField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Receipt number"))
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        digits = receipts.normalise(value)
+        if digits is None:
+            raise ValidationError(
+                _("A receipt number has %(n)d digits, as printed on your receipt.")
+                % {"n": settings.TIPLINE_RECEIPT_DIGITS}
+            )
+        return digits
+
+
+class ReceiptForm(forms.Form):
+    receipt = ReceiptField(
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "autocapitalize": "off"}
+        )
+    )
+
+
+class FollowUpForm(forms.Form):
+    receipt = ReceiptField(widget=forms.HiddenInput)
+    body = forms.CharField(
+        label=_("Add information"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    evidence = EvidenceField(label=_("More evidence"), required=False)

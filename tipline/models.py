@@ -1,0 +1,168 @@
+"""Reports as filed, the sealed reporter identity, follow-up messages and attachments."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+
+
+class Category(models.TextChoices):
+    SEX_DETERMINATION = "sex_determination", _("Non-medical fetal sex determination")
+    SEX_SELECTIVE_ABORTION = "sex_selective_abortion", _("Non-medical sex-selective abortion")
+    ABORTION_DRUG_SALE = "abortion_drug_sale", _("Illegal sale of abortion drugs")
+    ILLEGAL_PRACTICE = "illegal_practice", _("Illegal medical practice or ultrasound")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    API = "api", _("API")
+    PHONE = "phone", _("Reporting phone")
+    MAILBOX = "mailbox", _("Reporting mailbox")
+    LETTER = "letter", _("Letter")
+    WALK_IN = "walk_in", _("Walk-in")
+
+
+class Sealed(models.Model):
+    """A row with its own data key, wrapped by a versioned key-encryption key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kek_version = models.PositiveIntegerField(editable=False)
+    wrapped_key = models.BinaryField(editable=False)
+
+    class Meta:
+        abstract = True
+
+    def _row(self) -> tuple[str, str]:
+        return self._meta.db_table, str(self.id)
+
+    def data_key(self) -> bytes:
+        if not self.wrapped_key:
+            dek, self.kek_version, self.wrapped_key = crypto.new_data_key(*self._row())
+            self._dek = dek
+        if getattr(self, "_dek", None) is None:
+            self._dek = crypto.unwrap_key(self.wrapped_key, *self._row(), self.kek_version)
+        return self._dek
+
+    def seal(self, field: str, value: bytes) -> bytes:
+        return crypto.encrypt(self.data_key(), value, *self._row(), field)
+
+    def unseal(self, field: str, blob: bytes) -> bytes:
+        return crypto.decrypt(self.data_key(), blob, *self._row(), field)
+
+    def rewrap(self, ring) -> bool:
+        """Re-wrap the data key under the ring's current KEK; the data itself is untouched."""
+        if self.kek_version == ring.current_kek:
+            return False
+        dek = crypto.unwrap_key(self.wrapped_key, *self._row(), self.kek_version, ring)
+        self.wrapped_key = crypto.wrap_key(dek, *self._row(), ring.current_kek, ring)
+        self.kek_version = ring.current_kek
+        return True
+
+
+class Report(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received, awaiting review")
+        ACCEPTED = "accepted", _("Accepted, being handled")
+        REJECTED = "rejected", _("Not accepted")
+        CLOSED = "closed", _("Handling finished")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Argon2id of the receipt with a pepper from the key ring: looked up, never reversed.
+    receipt_hash = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices)
+    township = models.ForeignKey(
+        "casework.Township", on_delete=models.PROTECT, related_name="reports"
+    )
+    description = models.TextField(_("what happened"))
+    occurred_on = models.DateField(_("when it happened"), null=True, blank=True)
+    subject_name = models.CharField(_("name of the person or business"), max_length=100, blank=True)
+    subject_address = models.CharField(_("address"), max_length=300, blank=True)
+    subject_phone = models.CharField(_("their phone"), max_length=40, blank=True)
+    subject_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["township", "status", "received_at"])]
+
+    def __str__(self):
+        return f"{self.get_category_display()} · {self.township} · {self.received_at:%Y-%m-%d}"
+
+
+class ReporterIdentity(Sealed):
+    """Who reported: every field sealed; equality look-ups through blind indexes only."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="identity")
+    name_sealed = models.BinaryField(null=True, editable=False)
+    phone_sealed = models.BinaryField(null=True, editable=False)
+    id_number_sealed = models.BinaryField(null=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    FIELDS = ("name", "phone", "id_number")
+
+    class Meta:
+        verbose_name = _("reporter identity")
+        verbose_name_plural = _("reporter identities")
+
+    def __str__(self):
+        return f"identity of report {self.report_id}"  # never the identity itself
+
+    def set_values(self, **values: str) -> None:
+        for field in self.FIELDS:
+            value = values.get(field) or ""
+            setattr(self, f"{field}_sealed", self.seal(field, value.encode()) if value else None)
+
+    def reveal(self) -> dict[str, str]:
+        """Decrypt. Callers outside tests must go through the audited identity-access service."""
+        out = {}
+        for field in self.FIELDS:
+            blob = getattr(self, f"{field}_sealed")
+            out[field] = self.unseal(field, blob).decode() if blob else ""
+        return out
+
+
+class ReportMessage(models.Model):
+    class Author(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        STAFF = "staff", _("Staff")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=10, choices=Author.choices)
+    body = models.TextField()
+    visible_to_reporter = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.author} message on {self.report_id}"
+
+
+class Attachment(Sealed):
+    """Evidence file, stored encrypted outside the database; the original file name is not kept."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        ReportMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    mime = models.CharField(max_length=60)
+    extension = models.CharField(max_length=10)
+    kind = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.id}"

@@ -1,0 +1,91 @@
+"""Receipts: random digits shown once; stored only as a peppered Argon2id hash; signed files.
+
+The hash is deterministic (the pepper is the salt) so a receipt can be looked up, but the pepper
+lives in the key ring, outside the database, and Argon2id makes guessing expensive.
+"""
+
+import base64
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from django.conf import settings
+
+from .keyring import KeyRing, get_keyring
+
+FILE_HEADER = "TIPLINE RECEIPT v1"
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+def generate() -> str:
+    digits = settings.TIPLINE_RECEIPT_DIGITS
+    return "".join(str(secrets.randbelow(10)) for _ in range(digits))
+
+
+def normalise(text: str) -> str | None:
+    """Digits only, or None when it cannot be a receipt."""
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    digits = _SEPARATORS.sub("", text)
+    if len(digits) != settings.TIPLINE_RECEIPT_DIGITS or not digits.isdigit():
+        return None
+    # Full-width digits pass isdigit(); accept them but store the ASCII form.
+    return digits.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+
+
+def grouped(receipt: str) -> str:
+    return " ".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+
+
+def receipt_hash(receipt: str, ring: KeyRing | None = None) -> str:
+    ring = ring or get_keyring()
+    params = settings.TIPLINE_RECEIPT_ARGON2
+    kdf = Argon2id(
+        salt=ring.receipt_pepper,
+        length=32,
+        iterations=params["iterations"],
+        lanes=params["lanes"],
+        memory_cost=params["memory_cost"],
+    )
+    return kdf.derive(receipt.encode("ascii")).hex()
+
+
+def _signed_message(receipt: str, received_at: datetime) -> bytes:
+    digest = hashlib.sha256(receipt.encode("ascii")).hexdigest()
+    return f"{FILE_HEADER}\n{digest}\n{received_at.isoformat()}".encode()
+
+
+def receipt_file(receipt: str, received_at: datetime, ring: KeyRing | None = None) -> str:
+    """Text file for the reporter: the receipt, when it was received, and a server signature."""
+    ring = ring or get_keyring()
+    signature = ring.signing_private_key.sign(_signed_message(receipt, received_at))
+    return (
+        f"{FILE_HEADER}\n"
+        f"receipt: {grouped(receipt)}\n"
+        f"received-at: {received_at.isoformat()}\n"
+        f"receipt-sha256: {hashlib.sha256(receipt.encode('ascii')).hexdigest()}\n"
+        f"signature-ed25519: {base64.b64encode(signature).decode('ascii')}\n"
+    )
+
+
+def verify_receipt_file(text: str, public_key_pem: str) -> tuple[str, datetime] | None:
+    """Return (receipt, received_at) if the file's signature is valid, else None."""
+    fields = {}
+    for line in text.splitlines()[1:]:
+        key, _, value = line.partition(": ")
+        fields[key.strip()] = value.strip()
+    try:
+        receipt = normalise(fields["receipt"])
+        received_at = datetime.fromisoformat(fields["received-at"])
+        signature = base64.b64decode(fields["signature-ed25519"], validate=True)
+        public_key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+        if receipt is None:
+            return None
+        public_key.verify(signature, _signed_message(receipt, received_at))
+    except (KeyError, ValueError, InvalidSignature):
+        return None
+    return receipt, received_at

@@ -1,0 +1,180 @@
+"""Creating and following up reports: the one path every intake channel goes through."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import crypto, receipts, storage, throttle
+from .attachments import CleanFile
+from .models import Attachment, Channel, Report, ReporterIdentity, ReportMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Validated fields of a new report (normalised by the form layer)."""
+
+    category: str
+    township_id: int
+    description: str
+    occurred_on: date | None = None
+    subject_name: str = ""
+    subject_address: str = ""
+    subject_phone: str = ""  # digits, normalised
+    reporter_name: str = ""
+    reporter_phone: str = ""  # normalised mobile
+    reporter_id_number: str = ""  # normalised, upper-case X
+
+
+def _save_attachments(report: Report, files: list[CleanFile], message=None) -> list:
+    """Write encrypted files, then rows; return the paths so a failed commit can remove them."""
+    written = []
+    for clean in files:
+        attachment = Attachment(
+            report=report,
+            message=message,
+            mime=clean.mime,
+            extension=clean.extension,
+            kind=clean.kind,
+            size=len(clean.content),
+        )
+        written.append(storage.write(attachment, clean.content))
+        attachment.save()
+    return written
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def create_report(
+    data: ReportInput,
+    *,
+    channel: str = Channel.WEB,
+    files: list[CleanFile] = (),
+    received_at: datetime | None = None,
+) -> tuple[Report, str]:
+    """Store a report with its sealed identity and attachments; return it with its receipt.
+
+    All or nothing: the rows are written in one transaction and the encrypted files are removed
+    again if it does not commit. The receipt is returned once and never stored.
+    """
+    receipt = receipts.generate()
+    digest = receipts.receipt_hash(receipt)
+    written = []
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                receipt_hash=digest,
+                channel=channel,
+                category=data.category,
+                township_id=data.township_id,
+                description=data.description,
+                occurred_on=data.occurred_on,
+                subject_name=data.subject_name,
+                subject_address=data.subject_address,
+                subject_phone=data.subject_phone,
+                subject_phone_index=(
+                    crypto.blind_index("phone", data.subject_phone) if data.subject_phone else ""
+                ),
+                received_at=received_at or timezone.now(),
+            )
+            if data.reporter_name or data.reporter_phone or data.reporter_id_number:
+                identity = ReporterIdentity(report=report)
+                identity.set_values(
+                    name=data.reporter_name,
+                    phone=data.reporter_phone,
+                    id_number=data.reporter_id_number,
+                )
+                if data.reporter_phone:
+                    identity.phone_index = crypto.blind_index("phone", data.reporter_phone)
+                if data.reporter_id_number:
+                    identity.id_number_index = crypto.blind_index(
+                        "id_number", data.reporter_id_number
+                    )
+                identity.save()
+            written = _save_attachments(report, list(files))
+            report_id = str(report.id)
+            transaction.on_commit(lambda: _after_new_report(report_id))
+    except BaseException:
+        _remove(written)
+        raise
+    log.info("report received", extra={"report": str(report.id), "channel": channel})
+    return report, receipt
+
+
+def _after_new_report(report_id: str) -> None:
+    from notifications.tasks import notify_new_report
+
+    notify_new_report.delay(report_id)
+
+
+def find_by_receipt(receipt: str) -> Report | None:
+    """Look a report up by its receipt (normalised digits)."""
+    return (
+        Report.objects.select_related("township")
+        .filter(receipt_hash=receipts.receipt_hash(receipt))
+        .first()
+    )
+
+
+def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()) -> ReportMessage:
+    """The reporter adds information or evidence to an existing report."""
+    written = []
+    try:
+        with transaction.atomic():
+            message = ReportMessage.objects.create(
+                report=report, author=ReportMessage.Author.REPORTER, body=body
+            )
+            written = _save_attachments(report, list(files), message=message)
+    except BaseException:
+        _remove(written)
+        raise
+    return message
+
+
+def reporter_view(report: Report) -> dict:
+    """What a reporter may see of their report: status and the messages meant for them."""
+    messages = report.messages.filter(visible_to_reporter=True).prefetch_related("attachments")
+    return {
+        "status": report.status,
+        "status_label": str(report.get_status_display()),
+        "received_at": report.received_at,
+        "category": str(report.get_category_display()),
+        "township": report.township.name,
+        "messages": [
+            {
+                "from": m.author,
+                "body": m.body,
+                "at": m.created_at,
+                "attachments": len(m.attachments.all()),
+            }
+            for m in messages
+        ],
+    }
+
+
+def lookup_receipt(receipt: str, client_bucket: str) -> Report | None:
+    """Find a report by receipt for a public client; wrong receipts count against its throttle."""
+    throttle.check("receipt_fail_per_client", client_bucket)
+    throttle.check("receipt_fail_global", throttle.GLOBAL)
+    report = find_by_receipt(receipt)
+    if report is None:
+        throttle.hit("receipt_fail_per_client", client_bucket)
+        throttle.hit("receipt_fail_global", throttle.GLOBAL)
+    return report
+
+
+def check_report_rate(client_bucket: str) -> None:
+    throttle.check("report_per_client", client_bucket)
+    throttle.check("report_global", throttle.GLOBAL)
+
+
+def count_report(client_bucket: str) -> None:
+    throttle.hit("report_per_client", client_bucket)
+    throttle.hit("report_global", throttle.GLOBAL)

@@ -1,0 +1,140 @@
+"""Public pages: about the scheme, the report form, the receipt pages."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casework.models import Township
+
+from . import receipts, services, throttle
+from .forms import FollowUpForm, ReceiptForm, ReportForm
+from .keyring import get_keyring
+from .models import Channel
+
+
+def _throttled(request, exc: throttle.Throttled, template="tipline/throttled.html"):
+    response = render(request, template, {"minutes": exc.minutes}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@require_GET
+def home(request):
+    townships = Township.objects.filter(active=True).select_related("county")
+    return render(request, "tipline/home.html", {"townships": townships})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report(request):
+    if request.method == "GET":
+        return render(request, "tipline/report_form.html", {"form": ReportForm()})
+    try:
+        services.check_report_rate(request.client_bucket)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "tipline/report_form.html", {"form": form}, status=400)
+    services.count_report(request.client_bucket)
+    report, receipt = services.create_report(
+        form.to_input(), channel=Channel.WEB, files=form.cleaned_data.get("evidence", [])
+    )
+    # Rendered straight from the POST, never redirected: the receipt exists only in this response.
+    return render(
+        request,
+        "tipline/receipt_issued.html",
+        {"receipt": receipt, "grouped": receipts.grouped(receipt), "report": report},
+    )
+
+
+def _lookup(request, form):
+    return services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+
+
+def _status_page(request, report, receipt, followup_form=None, status=200, added=False):
+    context = {
+        "view": services.reporter_view(report),
+        "followup_form": followup_form or FollowUpForm(initial={"receipt": receipt}),
+        "receipt": receipt,
+        "added": added,
+    }
+    return render(request, "tipline/receipt_status.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def receipt_status(request):
+    if request.method == "GET":
+        return render(request, "tipline/receipt_lookup.html", {"form": ReceiptForm()})
+    form = ReceiptForm(request.POST)
+    if not form.is_valid():
+        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
+    try:
+        report = _lookup(request, form)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    if report is None:
+        form.add_error("receipt", _("No report has this receipt number. Please check it."))
+        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=404)
+    return _status_page(request, report, form.cleaned_data["receipt"])
+
+
+@never_cache
+@require_POST
+def receipt_followup(request):
+    form = FollowUpForm(request.POST, request.FILES)
+    receipt_form = ReceiptForm(request.POST)
+    if not receipt_form.is_valid():
+        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=400)
+    try:
+        report = _lookup(request, receipt_form)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    if report is None:
+        receipt_form.add_error("receipt", _("No report has this receipt number. Please check it."))
+        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=404)
+    receipt = receipt_form.cleaned_data["receipt"]
+    if not form.is_valid():
+        return _status_page(request, report, receipt, followup_form=form, status=400)
+    services.add_reporter_followup(
+        report, form.cleaned_data["body"].strip(), form.cleaned_data.get("evidence", [])
+    )
+    return _status_page(request, report, receipt, added=True)
+
+
+@never_cache
+@require_POST
+def receipt_download(request):
+    """The signed receipt file: proves when the report was received (the first reporter wins)."""
+    form = ReceiptForm(request.POST)
+    if not form.is_valid():
+        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
+    try:
+        report = _lookup(request, form)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    if report is None:
+        form.add_error("receipt", _("No report has this receipt number. Please check it."))
+        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=404)
+    text = receipts.receipt_file(form.cleaned_data["receipt"], report.received_at)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tipline-receipt.txt"'
+    return response
+
+
+@require_GET
+def receipt_public_key(request):
+    return HttpResponse(get_keyring().public_key_pem(), content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def verify_info(request):
+    return render(
+        request,
+        "tipline/verify.html",
+        {"public_key": get_keyring().public_key_pem(), "digits": settings.TIPLINE_RECEIPT_DIGITS},
+    )
