@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "django_fsm",
     "tipline",
     "casework",
@@ -72,6 +71,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -157,9 +158,23 @@ TIPLINE_RATE_LIMITS = {
     "report_global": (env_int("TIPLINE_REPORTS_GLOBAL_PER_HOUR", 1000, minimum=1), 3600),
     "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 5, minimum=1), 900),
     "receipt_fail_global": (env_int("TIPLINE_RECEIPT_FAILURES_GLOBAL", 300, minimum=1), 900),
+    # Staff password attempts per account (django-otp throttles only the token step).
+    "login_per_account": (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900),
 }
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 TIPLINE_REWARD_AMOUNT = "3000.00"
+
+# Deadline rules: (count, "working" | "calendar"); defaults from DESIGN.md §3 (行政处罚法 60, 85).
+TIPLINE_DEADLINES = {
+    "acceptance": (env_int("TIPLINE_ACCEPTANCE_WORKING_DAYS", 7, minimum=1), "working"),
+    "decision": (env_int("TIPLINE_DECISION_DAYS", 90, minimum=1), "calendar"),
+    "extension": (env_int("TIPLINE_EXTENSION_DAYS", 30, minimum=1), "calendar"),
+    "feedback": (env_int("TIPLINE_FEEDBACK_WORKING_DAYS", 15, minimum=1), "working"),
+    "archive": (env_int("TIPLINE_ARCHIVE_WORKING_DAYS", 10, minimum=1), "working"),
+}
+TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
+# Staff password attempts per account before a pause (django-otp only throttles the token step).
+TIPLINE_LOGIN_FAILURES = (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -221,7 +236,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "celery.app.trace": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 ADMINS = []
 CSRF_FAILURE_VIEW = "tipline.errors.csrf_failure"

@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
-# Every admin page needs a password and a verified second factor.
-admin.site.__class__ = OTPAdminSite
+from casework.admin_site import StaffAdminSite
+
+# Every admin page needs a password and a verified second factor, signed in through /staff/.
+admin.site.__class__ = StaffAdminSite
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tipline.urls")),
 ]

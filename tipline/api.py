@@ -35,6 +35,17 @@ def _error(exc: ApiError) -> JsonResponse:
     return response
 
 
+def _is_text(value) -> bool:
+    """False for a string that is not valid Unicode text (holds a lone surrogate)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_body(request, allowed: set[str]) -> dict:
     if request.method != "POST":
         raise ApiError(405, _("Use POST."), headers={"Allow": "POST"})
@@ -51,10 +62,13 @@ def _json_body(request, allowed: set[str]) -> dict:
         raise ApiError(413, _("The request is too large."))
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[...
         raise ApiError(400, _("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(400, _("The request body must be a JSON object."))
+    # "\ud800" escapes decode to lone surrogates, which cannot be stored or echoed back as UTF-8.
+    if not all(_is_text(k) and _is_text(v) for k, v in data.items()):
+        raise ApiError(400, _("The request body is not valid JSON."))
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ApiError(

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .keyring import KeyRing, get_keyring
 
 NONCE = 12
+TAG = 16
 
 
 class DecryptionError(Exception):
@@ -41,6 +42,8 @@ def wrap_key(dek: bytes, table: str, row: str, version: int, ring: KeyRing | Non
 def unwrap_key(wrapped: bytes, table: str, row: str, version: int, ring=None) -> bytes:
     ring = ring or get_keyring()
     wrapped = bytes(wrapped)
+    if len(wrapped) < NONCE + TAG:  # AESGCM raises ValueError, not InvalidTag, on a short nonce
+        raise DecryptionError(f"data key of {table} {row} is truncated")
     try:
         return AESGCM(ring.kek(version)).decrypt(
             wrapped[:NONCE], wrapped[NONCE:], _aad("dek", table, row)
@@ -56,6 +59,8 @@ def encrypt(dek: bytes, plaintext: bytes, table: str, row: str, field: str) -> b
 
 def decrypt(dek: bytes, blob: bytes, table: str, row: str, field: str) -> bytes:
     blob = bytes(blob)
+    if len(blob) < NONCE + TAG:
+        raise DecryptionError(f"{table}.{field} of {row} is truncated")
     try:
         return AESGCM(dek).decrypt(blob[:NONCE], blob[NONCE:], _aad(table, row, field))
     except InvalidTag:

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,12 @@ class Channel(models.TextChoices):
     MAILBOX = "mailbox", _("Reporting mailbox")
     LETTER = "letter", _("Letter")
     WALK_IN = "walk_in", _("Walk-in")
+
+
+class RejectionReason(models.TextChoices):
+    NO_FACTS = "no_facts", _("No concrete target or facts")
+    OUT_OF_SCOPE = "out_of_scope", _("Outside this scheme (forwarded to the competent body)")
+    ALREADY_HANDLED = "already_handled", _("Already handled, no new facts")
 
 
 class Sealed(models.Model):
@@ -86,6 +93,19 @@ class Report(models.Model):
     subject_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Triage (casework): decide acceptance by this date; the case this report was accepted into.
+    acceptance_due = models.DateField(null=True, blank=True)
+    case = models.ForeignKey(
+        "casework.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)  # first accepted report wins
+    rejection_reason = models.CharField(
+        _("reason"), max_length=20, choices=RejectionReason.choices, blank=True
+    )
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")

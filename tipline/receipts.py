@@ -19,6 +19,7 @@ from .keyring import KeyRing, get_keyring
 
 FILE_HEADER = "TIPLINE RECEIPT v1"
 _SEPARATORS = re.compile(r"[\s\-_.]+")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def generate() -> str:
@@ -30,11 +31,14 @@ def normalise(text: str) -> str | None:
     """Digits only, or None when it cannot be a receipt."""
     if not isinstance(text, str) or len(text) > 64:
         return None
-    digits = _SEPARATORS.sub("", text)
-    if len(digits) != settings.TIPLINE_RECEIPT_DIGITS or not digits.isdigit():
+    # Full-width digits (Chinese input methods) are accepted in their ASCII form; other Unicode
+    # digits pass isdigit() too but are no receipt (and would break the ASCII hash input).
+    digits = _SEPARATORS.sub("", text).translate(_FULL_WIDTH_DIGITS)
+    if not (digits.isascii() and digits.isdigit()):
         return None
-    # Full-width digits pass isdigit(); accept them but store the ASCII form.
-    return digits.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if len(digits) != settings.TIPLINE_RECEIPT_DIGITS:
+        return None
+    return digits
 
 
 def grouped(receipt: str) -> str:

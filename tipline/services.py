@@ -7,6 +7,8 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from casework import deadlines
+
 from . import crypto, receipts, storage, throttle
 from .attachments import CleanFile
 from .models import Attachment, Channel, Report, ReporterIdentity, ReportMessage
@@ -30,9 +32,9 @@ class ReportInput:
     reporter_id_number: str = ""  # normalised, upper-case X
 
 
-def _save_attachments(report: Report, files: list[CleanFile], message=None) -> list:
-    """Write encrypted files, then rows; return the paths so a failed commit can remove them."""
-    written = []
+def _save_attachments(report: Report, files: list[CleanFile], written: list, message=None) -> None:
+    """Write encrypted files, then rows; each path goes into ``written`` as soon as it exists, so
+    a failure part-way (or a failed commit) can remove every file already written."""
     for clean in files:
         attachment = Attachment(
             report=report,
@@ -44,7 +46,6 @@ def _save_attachments(report: Report, files: list[CleanFile], message=None) -> l
         )
         written.append(storage.write(attachment, clean.content))
         attachment.save()
-    return written
 
 
 def _remove(paths) -> None:
@@ -64,6 +65,7 @@ def create_report(
     All or nothing: the rows are written in one transaction and the encrypted files are removed
     again if it does not commit. The receipt is returned once and never stored.
     """
+    received_at = received_at or timezone.now()
     receipt = receipts.generate()
     digest = receipts.receipt_hash(receipt)
     written = []
@@ -82,7 +84,8 @@ def create_report(
                 subject_phone_index=(
                     crypto.blind_index("phone", data.subject_phone) if data.subject_phone else ""
                 ),
-                received_at=received_at or timezone.now(),
+                received_at=received_at,
+                acceptance_due=deadlines.due("acceptance", timezone.localdate(received_at)),
             )
             if data.reporter_name or data.reporter_phone or data.reporter_id_number:
                 identity = ReporterIdentity(report=report)
@@ -98,7 +101,7 @@ def create_report(
                         "id_number", data.reporter_id_number
                     )
                 identity.save()
-            written = _save_attachments(report, list(files))
+            _save_attachments(report, list(files), written)
             report_id = str(report.id)
             transaction.on_commit(lambda: _after_new_report(report_id))
     except BaseException:
@@ -131,7 +134,7 @@ def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()
             message = ReportMessage.objects.create(
                 report=report, author=ReportMessage.Author.REPORTER, body=body
             )
-            written = _save_attachments(report, list(files), message=message)
+            _save_attachments(report, list(files), written, message=message)
     except BaseException:
         _remove(written)
         raise

@@ -6,15 +6,18 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_ID = re.compile(r"^[1-9]\d{16}[\dX]$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_ID = re.compile(r"^[1-9]\d{16}[\dX]$", re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]+")
+# Chinese input methods often type full-width characters; store the ASCII form so blind indexes
+# of the same number agree. Other Unicode digits are not accepted.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－Ｘｘ", "0123456789+-Xx")
 
 
 def normalise_mobile(value: str) -> str:
-    digits = _PHONE_SEPARATORS.sub("", value or "")
+    digits = _PHONE_SEPARATORS.sub("", (value or "").translate(_FULL_WIDTH))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -31,10 +34,12 @@ def normalise_mobile(value: str) -> str:
 
 def normalise_any_phone(value: str) -> str:
     """A suspect's phone may be a mobile or a landline; keep the digits for the blind index."""
-    digits = _PHONE_SEPARATORS.sub("", value or "")
+    digits = _PHONE_SEPARATORS.sub("", (value or "").translate(_FULL_WIDTH))
     if digits.startswith("+"):
         digits = digits[1:]
-    if not digits.isdigit() or not 5 <= len(digits) <= 16:
+    elif digits.startswith("0086"):  # international prefix, as normalise_mobile accepts it
+        digits = digits[2:]
+    if not (digits.isascii() and digits.isdigit()) or not 5 <= len(digits) <= 16:
         raise ValidationError(_("Enter a phone number using digits only."), code="phone")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
@@ -46,7 +51,7 @@ def id_check_digit(first17: str) -> str:
 
 
 def normalise_id_number(value: str) -> str:
-    number = (value or "").strip().replace(" ", "").upper()
+    number = (value or "").translate(_FULL_WIDTH).strip().replace(" ", "").upper()
     if not _ID.match(number):
         raise ValidationError(
             _("A resident ID number has 18 characters: 17 digits and a final digit or X."),

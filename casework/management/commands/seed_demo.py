@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from casework import roles
-from casework.models import County, StaffProfile, Township, Unit
+from casework.demo_cases import demo_cases
+from casework.models import Case, County, StaffProfile, Township, Unit
 from tipline import services
 from tipline.models import Category, Channel, Report
 
@@ -109,13 +110,20 @@ class Command(BaseCommand):
                     channel=Channel.WEB,
                 )
                 receipts.append(receipt)
+        if not Case.objects.exists():
+            receipts.extend(demo_cases(townships["zhongshui"]))
 
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")
         )
         self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {password}")
         self.stdout.write(
-            "Public site: http://127.0.0.1:8000/   Admin: http://127.0.0.1:8000/admin/"
+            "Public site: http://127.0.0.1:8000/   Staff: http://127.0.0.1:8000/staff/   "
+            "Admin: http://127.0.0.1:8000/admin/"
+        )
+        self.stdout.write(
+            "Staff sign-in asks for a second factor: the first time, scan the QR code with an "
+            "authenticator app (or type the key shown under it) and keep the backup codes."
         )
         for receipt in receipts:
             self.stdout.write(f"Demo report receipt (try it on /receipt/): {receipt}")

@@ -1,4 +1,4 @@
-"""Jurisdiction and staff: county → township, units (部门), and which unit a staff member is in."""
+"""Jurisdiction and staff: county → township, units (部门), and the unit each staff member is in."""
 
 from django.conf import settings
 from django.db import models

@@ -1,0 +1,80 @@
+"""Who sees what. Every staff view gets its objects through these helpers.
+
+Township staff see their township; county staff see every township of their county. Objects
+outside the scope are 404 (their existence is not confirmed); read-only roles asking to change
+something get 403.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from tipline.models import Report
+
+from .models import Case, IdentityRequest, Township
+
+WRITE_PERMS = (
+    "casework.triage_report",
+    "casework.assign_case",
+    "casework.investigate_case",
+    "casework.decide_case",
+    "casework.archive_case",
+)
+
+
+def townships_for(user):
+    if not user.is_authenticated or not user.is_active:
+        return Township.objects.none()
+    if user.is_superuser:
+        return Township.objects.all()
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return Township.objects.none()
+    unit = profile.unit
+    if unit.township_id is None:
+        return Township.objects.filter(county_id=unit.county_id)
+    return Township.objects.filter(pk=unit.township_id)
+
+
+def can_write(user) -> bool:
+    return any(user.has_perm(p) for p in WRITE_PERMS)
+
+
+def cases_for(user):
+    return Case.objects.filter(township__in=townships_for(user))
+
+
+def reports_for(user):
+    return Report.objects.filter(township__in=townships_for(user))
+
+
+def _one(queryset, pk):
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def get_case(user, pk, *, perm: str | None = None) -> Case:
+    """The case if the user may see it (else 404); with perm, 403 unless the user holds it."""
+    case = _one(cases_for(user).select_related("township", "unit", "investigator"), pk)
+    if perm and not user.has_perm(perm):
+        raise PermissionDenied
+    return case
+
+
+def get_report(user, pk, *, perm: str | None = None) -> Report:
+    report = _one(reports_for(user).select_related("township", "case"), pk)
+    if perm and not user.has_perm(perm):
+        raise PermissionDenied
+    return report
+
+
+def get_identity_request(user, pk) -> IdentityRequest:
+    """Visible to its requester and to custodians of the report's township."""
+    qs = IdentityRequest.objects.select_related("report__township", "requested_by").filter(
+        report__township__in=townships_for(user)
+    )
+    request = _one(qs, pk)
+    if request.requested_by_id != user.pk and not user.has_perm("casework.decide_identity"):
+        raise Http404
+    return request

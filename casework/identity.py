@@ -1,0 +1,59 @@
+"""Seeing a reporter's identity: requested with a reason, approved by a custodian who is not the
+requester, usable for a limited time by the requester only, every view audited."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tipline.models import Report, ReporterIdentity
+
+from . import audit
+from .models import IdentityRequest
+from .services import NotAllowed, ServiceError, _require
+
+
+def request_access(report: Report, user, reason: str) -> IdentityRequest:
+    _require(user, "casework.request_identity")
+    if len(reason.strip()) < 10:
+        raise ServiceError(_("Explain why you need to see the reporter's identity."))
+    if not ReporterIdentity.objects.filter(report=report).exists():
+        raise ServiceError(_("This reporter stayed anonymous; there is no identity to see."))
+    with transaction.atomic():
+        req = IdentityRequest.objects.create(
+            report=report, requested_by=user, reason=reason.strip()
+        )
+        audit.record(user, "identity.requested", req, report=str(report.id))
+    return req
+
+
+def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequest:
+    _require(custodian, "casework.decide_identity")
+    with transaction.atomic():
+        req = IdentityRequest.objects.select_for_update().get(pk=request_id)
+        if req.requested_by_id == custodian.pk:
+            raise NotAllowed(_("You cannot decide on your own request."))
+        if req.status != IdentityRequest.Status.PENDING:
+            raise ServiceError(_("This request has already been decided."))
+        now = timezone.now()
+        req.status = IdentityRequest.Status.APPROVED if approve else IdentityRequest.Status.REFUSED
+        req.decided_by, req.decided_at, req.decision_note = custodian, now, note.strip()
+        if approve:
+            req.expires_at = now + timedelta(minutes=settings.TIPLINE_IDENTITY_ACCESS_MINUTES)
+        req.save()
+        audit.record(custodian, f"identity.{req.status}", req, report=str(req.report_id))
+    return req
+
+
+def reveal(request_id, user) -> dict[str, str]:
+    """Decrypt the identity for the requester while the approval lasts; audited every time."""
+    with transaction.atomic():
+        req = IdentityRequest.objects.select_related("report").get(pk=request_id)
+        if not req.usable_by(user):
+            raise NotAllowed(_("This approval is not valid for you now (it may have expired)."))
+        identity = ReporterIdentity.objects.get(report=req.report)
+        values = identity.reveal()
+        audit.record(user, "identity.viewed", req, report=str(req.report_id))
+    return values

@@ -1,0 +1,46 @@
+"""Requests to see a reporter's identity: reason, custodian decision, time limit."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class IdentityRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    report = models.ForeignKey(
+        "tipline.Report", on_delete=models.PROTECT, related_name="identity_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_requests"
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity request")
+        verbose_name_plural = _("identity requests")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"identity request {self.pk} ({self.status})"
+
+    def usable_by(self, user, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.APPROVED
+            and self.requested_by_id == user.pk
+            and self.expires_at is not None
+            and now < self.expires_at
+        )

@@ -1,0 +1,269 @@
+"""Case list, case page, its actions, the case file and its printable index."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tipline.models import Report, ReporterIdentity
+
+from .. import access, audit, casefile, services
+from ..decorators import perm_required, staff_required
+from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, OutcomeForm
+from ..models import AuditEntry, CaseDocument, DocumentType, State
+from .common import file_response, form_errors, page_of
+
+TRANSITIONS = {
+    "start_investigation": services.start_investigation,
+    "penalize": services.penalize,
+    "find_unfounded": services.find_unfounded,
+    "transfer": services.transfer,
+    "reward": services.reward,
+    "archive": services.archive,
+}
+
+
+@staff_required
+def case_list(request):
+    state = request.GET.get("state", "")
+    cases = access.cases_for(request.user).select_related("township", "unit", "investigator")
+    if state in State.values:
+        cases = cases.filter(state=state)
+    elif state != "all":
+        cases = cases.exclude(state=State.ARCHIVED)
+    page = page_of(request, cases)
+    today = timezone.localdate()
+    rows = [(case, case.overdue_flags(today)) for case in page]
+    return render(
+        request,
+        "casework/case_list.html",
+        {"page": page, "rows": rows, "state": state, "states": State.choices},
+    )
+
+
+@staff_required
+def file_scores(request):
+    """Case-file completeness for supervisors: incomplete files first."""
+    doc_types = list(DocumentType.objects.all())
+    cases = (
+        access.cases_for(request.user)
+        .select_related("township")
+        .prefetch_related(
+            Prefetch(
+                "documents", queryset=CaseDocument.objects.only("id", "case_id", "doc_type_id")
+            )
+        )
+    )
+    rows = []
+    for case in cases:
+        missing = casefile.missing_documents(case, doc_types)
+        rows.append({"case": case, "missing": missing, "score": casefile.score(case, doc_types)})
+    rows.sort(key=lambda r: (r["score"], r["case"].number))
+    return render(request, "casework/file_scores.html", {"page": page_of(request, rows)})
+
+
+def _history(case):
+    return AuditEntry.objects.filter(
+        object_type="casework.case", object_id=str(case.pk)
+    ).select_related("actor")
+
+
+@staff_required
+def case_detail(request, pk):
+    user = request.user
+    case = access.get_case(user, pk)
+    doc_types = list(DocumentType.objects.all())
+    reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
+    with_identity = set(
+        ReporterIdentity.objects.filter(report__in=reports).values_list("report_id", flat=True)
+    )
+    transitions = [t.name for t in case.get_available_user_state_transitions(user)]
+    context = {
+        "case": case,
+        "reports": [(r, r.pk in with_identity) for r in reports],
+        "history": _history(case),
+        "checklist": casefile.checklist(case, doc_types),
+        "score": casefile.score(case, doc_types),
+        "flags": case.overdue_flags(),
+        "transitions": transitions,
+        "outcome_form": OutcomeForm(initial={"expected_state": case.state}),
+        "assign_form": AssignForm(
+            case=case,
+            initial={
+                "expected_state": case.state,
+                "unit": case.unit_id,
+                "investigator": case.investigator_id,
+            },
+        ),
+        "extend_form": ExtendForm(initial={"expected_state": case.state}),
+        "document_form": DocumentForm(),
+        "feedback_form": MessageForm(),
+        "can_assign": user.has_perm("casework.assign_case")
+        and case.state in (State.ACCEPTED, State.INVESTIGATING),
+        "can_extend": user.has_perm("casework.extend_deadline")
+        and not case.extended_at
+        and case.state in (State.ACCEPTED, State.INVESTIGATING),
+        "can_file": user.has_perm("casework.investigate_case") and case.state != State.ARCHIVED,
+        "can_feedback": user.has_perm("casework.decide_case") and case.closed_at is not None,
+    }
+    return render(request, "casework/case_detail.html", context)
+
+
+def _back(case):
+    return reverse("staff:case", kwargs={"pk": case.pk})
+
+
+@require_POST
+@staff_required
+def case_transition(request, pk, name):
+    case = access.get_case(request.user, pk)
+    if name not in TRANSITIONS:
+        raise Http404
+    if not access.can_write(request.user):
+        raise PermissionDenied
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(case))
+    data = form.cleaned_data
+    kwargs = {"expected_state": data["expected_state"]}
+    if name in ("penalize", "find_unfounded"):
+        kwargs["outcome"] = data["outcome"]
+    if name == "transfer":
+        kwargs["receiving_unit"] = data["receiving_unit"]
+        kwargs["transferred_on"] = data["transferred_on"]
+    try:
+        case = TRANSITIONS[name](case.pk, request.user, **kwargs)
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The case is now: %(state)s.") % {"state": case.get_state_display()}
+        )
+    return redirect(_back(case))
+
+
+@require_POST
+@perm_required("casework.assign_case")
+def case_assign(request, pk):
+    case = access.get_case(request.user, pk, perm="casework.assign_case")
+    form = AssignForm(request.POST, case=case)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(case))
+    try:
+        services.assign(
+            case.pk,
+            request.user,
+            unit_id=form.cleaned_data["unit"].pk,
+            investigator=form.cleaned_data["investigator"],
+            expected_state=form.cleaned_data["expected_state"],
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Assignment saved."))
+    return redirect(_back(case))
+
+
+@require_POST
+@perm_required("casework.extend_deadline")
+def case_extend(request, pk):
+    case = access.get_case(request.user, pk, perm="casework.extend_deadline")
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(case))
+    try:
+        case = services.extend_deadline(
+            case.pk, request.user, form.cleaned_data["reason"], form.cleaned_data["expected_state"]
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The decision deadline is now %(date)s.") % {"date": case.decision_due}
+        )
+    return redirect(_back(case))
+
+
+@require_POST
+@perm_required("casework.decide_case")
+def case_feedback(request, pk):
+    case = access.get_case(request.user, pk, perm="casework.decide_case")
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(case))
+    try:
+        services.give_feedback(case.pk, request.user, form.cleaned_data["body"])
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The reporters were told the outcome."))
+    return redirect(_back(case))
+
+
+@require_POST
+@perm_required("casework.investigate_case")
+def document_upload(request, pk):
+    case = access.get_case(request.user, pk, perm="casework.investigate_case")
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(case))
+    try:
+        services.add_document(
+            case.pk,
+            request.user,
+            form.cleaned_data["doc_type"],
+            form.cleaned_data["file"],
+            form.cleaned_data["title"],
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Document filed."))
+    return redirect(_back(case))
+
+
+@require_POST
+@perm_required("casework.investigate_case")
+def document_generate(request, pk):
+    case = access.get_case(request.user, pk, perm="casework.investigate_case")
+    try:
+        services.generate_registration_form(case.pk, request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Registration form generated."))
+    return redirect(_back(case))
+
+
+@staff_required
+def document_download(request, pk, doc_pk):
+    case = access.get_case(request.user, pk)
+    doc = case.documents.filter(pk=doc_pk).select_related("doc_type").first()
+    if doc is None:
+        raise Http404
+    audit.record(request.user, "document.viewed", case, document=str(doc.pk))
+    return file_response(doc, f"{case.number}-{doc.doc_type.code}.{doc.extension}")
+
+
+@staff_required
+def case_index(request, pk):
+    """Printable case-file index (目录)."""
+    case = access.get_case(request.user, pk)
+    rows = casefile.checklist(case)
+    return render(
+        request,
+        "casework/case_index.html",
+        {"case": case, "rows": rows, "score": casefile.score(case), "printed_at": timezone.now()},
+    )

@@ -1,0 +1,90 @@
+"""Identity requests: ask with a reason, a custodian decides, the requester sees it for a while."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, When
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .. import access, identity
+from ..decorators import perm_required, staff_required
+from ..forms import IdentityDecisionForm, IdentityRequestForm
+from ..models import IdentityRequest
+from ..services import NotAllowed, ServiceError
+from .common import form_errors, page_of
+
+
+@require_POST
+@perm_required("casework.request_identity")
+def request_identity(request, pk):
+    report = access.get_report(request.user, pk, perm="casework.request_identity")
+    form = IdentityRequestForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    try:
+        identity.request_access(report, request.user, form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Request sent to the custodian."))
+    return redirect("staff:identity_list")
+
+
+@staff_required
+def identity_list(request):
+    user = request.user
+    scope = IdentityRequest.objects.filter(report__township__in=access.townships_for(user))
+    deciding = user.has_perm("casework.decide_identity")
+    qs = scope if deciding else scope.filter(requested_by=user)
+    pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
+    qs = qs.select_related("report__township", "requested_by", "decided_by").order_by(
+        pending_first, "-requested_at"
+    )
+    return render(
+        request,
+        "casework/identity_list.html",
+        {"page": page_of(request, qs), "decision_form": IdentityDecisionForm()},
+    )
+
+
+@require_POST
+@perm_required("casework.decide_identity")
+def identity_decide(request, pk):
+    req = access.get_identity_request(request.user, pk)
+    form = IdentityDecisionForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:identity_list")
+    try:
+        identity.decide(
+            req.pk,
+            request.user,
+            form.cleaned_data["decision"] == "approve",
+            form.cleaned_data["note"],
+        )
+    except NotAllowed as exc:
+        messages.error(request, str(exc))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("staff:identity_list")
+
+
+@never_cache
+@staff_required
+def identity_view(request, pk):
+    req = access.get_identity_request(request.user, pk)
+    if req.requested_by_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        values = identity.reveal(req.pk, request.user)
+    except NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("staff:identity_list")
+    response = render(request, "casework/identity_view.html", {"req": req, "values": values})
+    response["Cache-Control"] = "no-store"
+    return response

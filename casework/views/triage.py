@@ -1,0 +1,197 @@
+"""Intake triage: the queue of new reports, reject / open a case / link, staff-entered tips."""
+
+from django.contrib import messages
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from tipline import receipts
+from tipline.models import Report, ReporterIdentity
+
+from .. import access, audit, services
+from ..decorators import perm_required, staff_required
+from ..forms import (
+    IdentityRequestForm,
+    LinkForm,
+    MessageForm,
+    OpenCaseForm,
+    RejectForm,
+    StaffTipForm,
+)
+from .common import file_response, form_errors, page_of, run_service
+
+
+@staff_required
+def home(request):
+    reports = access.reports_for(request.user)
+    cases = access.cases_for(request.user)
+    context = {
+        "new_reports": reports.filter(status=Report.Status.RECEIVED).count(),
+        "open_cases": cases.exclude(state="archived").count(),
+        "townships": access.townships_for(request.user),
+    }
+    return render(request, "casework/home.html", context)
+
+
+@staff_required
+def queue(request):
+    status = request.GET.get("status", Report.Status.RECEIVED)
+    if status not in Report.Status.values:
+        status = Report.Status.RECEIVED
+    reports = (
+        access.reports_for(request.user)
+        .filter(status=status)
+        .select_related("township", "case")
+        .annotate(n_attachments=Count("attachments"))
+        .order_by("acceptance_due", "received_at")
+    )
+    return render(
+        request,
+        "casework/report_queue.html",
+        {"page": page_of(request, reports), "status": status, "statuses": Report.Status.choices},
+    )
+
+
+@staff_required
+def report_detail(request, pk):
+    report = access.get_report(request.user, pk)
+    context = {
+        "report": report,
+        "attachments": report.attachments.all(),
+        "messages_": report.messages.all(),
+        "has_identity": ReporterIdentity.objects.filter(report=report).exists(),
+        "reject_form": RejectForm(),
+        "open_form": OpenCaseForm(),
+        "link_form": LinkForm(report=report),
+        "message_form": MessageForm(),
+        "identity_form": IdentityRequestForm(),
+        "my_requests": report.identity_requests.filter(requested_by=request.user),
+    }
+    return render(request, "casework/report_detail.html", context)
+
+
+@require_POST
+@perm_required("casework.triage_report")
+def report_reject(request, pk):
+    report = access.get_report(request.user, pk, perm="casework.triage_report")
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    response, _r = run_service(
+        request,
+        "staff:queue",
+        services.reject_report,
+        report.pk,
+        request.user,
+        form.cleaned_data["reason"],
+        form.cleaned_data["note"],
+        success=_("The report was not accepted; the reporter will see the reason."),
+    )
+    return response
+
+
+@require_POST
+@perm_required("casework.triage_report")
+def report_open_case(request, pk):
+    report = access.get_report(request.user, pk, perm="casework.triage_report")
+    form = OpenCaseForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    _response, case = run_service(
+        request,
+        "staff:report",
+        services.open_case,
+        report.pk,
+        request.user,
+        title=form.cleaned_data["title"],
+        involves_birth_permit=form.cleaned_data["involves_birth_permit"],
+    )
+    if case is None:
+        return redirect("staff:report", pk=report.pk)
+    messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+    return redirect("staff:case", pk=case.pk)
+
+
+@require_POST
+@perm_required("casework.triage_report")
+def report_link(request, pk):
+    report = access.get_report(request.user, pk, perm="casework.triage_report")
+    form = LinkForm(request.POST, report=report)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    case = access.get_case(request.user, form.cleaned_data["case"].pk)
+    try:
+        services.link_report(report.pk, case.pk, request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("staff:report", pk=report.pk)
+    messages.success(
+        request, _("The report was added to case %(number)s.") % {"number": case.number}
+    )
+    return redirect("staff:case", pk=case.pk)
+
+
+@require_POST
+@perm_required("casework.investigate_case")
+def report_message(request, pk):
+    report = access.get_report(request.user, pk, perm="casework.investigate_case")
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    response, _m = run_service(
+        request,
+        reverse_report(report),
+        services.message_reporter,
+        report.pk,
+        request.user,
+        form.cleaned_data["body"],
+        success=_("Message sent. The reporter sees it with their receipt."),
+    )
+    return response
+
+
+def reverse_report(report):
+    from django.urls import reverse
+
+    return reverse("staff:report", kwargs={"pk": report.pk})
+
+
+@staff_required
+def attachment_download(request, pk, attachment_pk):
+    report = access.get_report(request.user, pk)
+    attachment = report.attachments.filter(pk=attachment_pk).first()
+    if attachment is None:
+        from django.http import Http404
+
+        raise Http404
+    audit.record(request.user, "attachment.viewed", report, attachment=str(attachment.pk))
+    return file_response(attachment, f"evidence-{str(attachment.pk)[:8]}.{attachment.extension}")
+
+
+@never_cache
+@perm_required("casework.triage_report")
+def staff_tip(request):
+    """Register a tip from the reporting phone, mailbox, a letter or a walk-in."""
+    townships = access.townships_for(request.user)
+    form = StaffTipForm(request.POST or None, request.FILES or None, townships=townships)
+    if request.method == "POST" and form.is_valid():
+        report, receipt = services.register_staff_tip(
+            request.user,
+            form.to_input(),
+            form.cleaned_data["channel"],
+            files=form.cleaned_data.get("evidence", []),
+        )
+        return render(
+            request,
+            "casework/staff_tip_done.html",
+            {"report": report, "grouped": receipts.grouped(receipt)},
+        )
+    return render(
+        request, "casework/staff_tip.html", {"form": form}, status=400 if form.errors else 200
+    )
