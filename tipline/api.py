@@ -9,6 +9,7 @@ import json
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -96,7 +97,11 @@ def _form_errors(form) -> dict:
 def _throttle_error(exc: throttle.Throttled) -> ApiError:
     return ApiError(
         429,
-        _("Too many attempts. Please wait %(minutes)d minutes and try again.")
+        ngettext(
+            "Too many attempts. Please wait %(minutes)d minute and try again.",
+            "Too many attempts. Please wait %(minutes)d minutes and try again.",
+            exc.minutes,
+        )
         % {"minutes": exc.minutes},
         headers={"Retry-After": str(exc.retry_after)},
     )

@@ -14,6 +14,8 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop as _noop
+
 MAX_IMAGE_PIXELS = 50_000_000  # well above any phone camera, far below a bomb
 
 # ISO BMFF major brands. Only 'M4A '/'M4B ' mean audio-only.
@@ -23,17 +25,18 @@ _VIDEO_BRANDS = {
     b"M4V ", b"M4VH", b"M4VP", b"dash", b"3gp4", b"3gp5", b"3gp6",
 }  # fmt: skip
 
-MSG_TYPE = (
+# Marked for translation here (the caller translates `template`); no settings needed to import.
+MSG_TYPE = _noop(
     "This file type is not accepted. Please upload a JPEG or PNG photo, a PDF, "
     "an MP3/M4A recording or an MP4 video."
 )
-MSG_EMPTY = "The file is empty."
-MSG_TOO_LARGE = "The file is too large. The maximum size is %(limit_mb)s MB."
-MSG_IMAGE_TOO_LARGE = "The image is too large to process."
-MSG_IMAGE_CORRUPT = "The image could not be read. It may be damaged."
-MSG_PDF_ENCRYPTED = "Password-protected PDF files cannot be accepted."
-MSG_PDF_CORRUPT = "The PDF could not be read. It may be damaged."
-MSG_GENERIC = "The file could not be processed. Please try another file."
+MSG_EMPTY = _noop("The file is empty.")
+MSG_TOO_LARGE = _noop("The file is too large. The maximum size is %(limit_mb)s MB.")
+MSG_IMAGE_TOO_LARGE = _noop("The image is too large to process.")
+MSG_IMAGE_CORRUPT = _noop("The image could not be read. It may be damaged.")
+MSG_PDF_ENCRYPTED = _noop("Password-protected PDF files cannot be accepted.")
+MSG_PDF_CORRUPT = _noop("The PDF could not be read. It may be damaged.")
+MSG_GENERIC = _noop("The file could not be processed. Please try another file.")
 
 
 class AttachmentRejected(ValueError):

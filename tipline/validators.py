@@ -40,7 +40,9 @@ def normalise_any_phone(value: str) -> str:
     elif digits.startswith("0086"):  # international prefix, as normalise_mobile accepts it
         digits = digits[2:]
     if not (digits.isascii() and digits.isdigit()) or not 5 <= len(digits) <= 16:
-        raise ValidationError(_("Enter a phone number using digits only."), code="phone")
+        raise ValidationError(
+            _("Enter a phone number of 5 to 16 digits (spaces and dashes are fine)."), code="phone"
+        )
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits
