@@ -138,8 +138,8 @@ TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimu
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
 # Whole request bodies: attachments plus form fields. Plain form/JSON bodies stay small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_TEMP_DIR = None
+# Uploads stay in memory up to the attachment cap: an unstripped photo never touches /tmp.
+FILE_UPLOAD_MAX_MEMORY_SIZE = TIPLINE_ATTACHMENT_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 TIPLINE_API_MAX_BODY_BYTES = 64 * 1024
 

@@ -150,15 +150,22 @@ def load(path: str | Path, *, autocreate: bool = False) -> KeyRing:
     return KeyRing.from_json(path.read_text())
 
 
-@lru_cache(maxsize=1)
-def _cached(path: str, autocreate: bool) -> KeyRing:
+@lru_cache(maxsize=4)
+def _cached(path: str, autocreate: bool, mtime_ns: int) -> KeyRing:
     return load(path, autocreate=autocreate)
 
 
 def get_keyring() -> KeyRing:
+    """The configured key ring, re-read when its file changes (e.g. after rotate_keys), so
+    running web and worker processes pick up a new key-encryption key without a restart."""
     from django.conf import settings
 
-    return _cached(settings.TIPLINE_KEYS_FILE, settings.TIPLINE_KEYS_AUTOCREATE)
+    path = settings.TIPLINE_KEYS_FILE
+    try:
+        mtime_ns = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        mtime_ns = 0
+    return _cached(path, settings.TIPLINE_KEYS_AUTOCREATE, mtime_ns)
 
 
 def reset_cache() -> None:

@@ -1,0 +1,195 @@
+"""Strict environment parsing: bad or missing values stop start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+from tipline.keyring import KeyRing
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = "TIPLINE_TEST_ENV_VALUE"
+
+
+# --- the helpers, in process ------------------------------------------------------------------
+
+
+def test_env_str(monkeypatch):
+    monkeypatch.delenv(VAR, raising=False)
+    assert env_str(VAR) is None
+    assert env_str(VAR, "fallback") == "fallback"
+    monkeypatch.setenv(VAR, "")
+    assert env_str(VAR, "fallback") == ""
+    monkeypatch.setenv(VAR, " value ")
+    assert env_str(VAR) == " value "
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" on ", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+        ("", False),
+    ],
+)
+def test_env_bool_values(monkeypatch, raw, expected):
+    monkeypatch.setenv(VAR, raw)
+    assert env_bool(VAR, not expected) is expected
+
+
+def test_env_bool_default(monkeypatch):
+    monkeypatch.delenv(VAR, raising=False)
+    assert env_bool(VAR, True) is True
+    assert env_bool(VAR, False) is False
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "y", "enable", "truee"])
+def test_env_bool_rejects(monkeypatch, raw):
+    monkeypatch.setenv(VAR, raw)
+    with pytest.raises(ImproperlyConfigured, match=VAR) as exc:
+        env_bool(VAR, False)
+    assert repr(raw) in str(exc.value)
+
+
+def test_env_int(monkeypatch):
+    monkeypatch.delenv(VAR, raising=False)
+    assert env_int(VAR, 7) == 7
+    monkeypatch.setenv(VAR, "  ")
+    assert env_int(VAR, 7) == 7
+    monkeypatch.setenv(VAR, "42")
+    assert env_int(VAR, 7, minimum=42) == 42
+
+
+@pytest.mark.parametrize(
+    ("raw", "minimum", "message"),
+    [
+        ("abc", 0, "must be a whole number"),
+        ("1.5", 0, "must be a whole number"),
+        ("20MB", 0, "must be a whole number"),
+        ("-1", 0, "must be at least 0"),
+        ("0", 1, "must be at least 1"),
+    ],
+)
+def test_env_int_rejects(monkeypatch, raw, minimum, message):
+    monkeypatch.setenv(VAR, raw)
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR} {message}"):
+        env_int(VAR, 5, minimum=minimum)
+
+
+def test_env_list(monkeypatch):
+    monkeypatch.delenv(VAR, raising=False)
+    assert env_list(VAR, ["a"]) == ["a"]
+    monkeypatch.setenv(VAR, " tip.example.cn, ,www.tip.example.cn ,")
+    assert env_list(VAR, []) == ["tip.example.cn", "www.tip.example.cn"]
+    monkeypatch.setenv(VAR, "")
+    assert env_list(VAR, ["a"]) == []
+
+
+# --- importing the settings, in a subprocess with a controlled environment ---------------------
+
+SETUP = (
+    "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
+    "from django.conf import settings; "
+    "print(settings.DEBUG, settings.TIPLINE_KEYS_FILE, settings.TIPLINE_KEYS_AUTOCREATE)"
+)
+
+
+@pytest.fixture
+def keys_file(tmp_path):
+    path = tmp_path / "keys.json"
+    KeyRing.generate().save(path)
+    return path
+
+
+def start(tmp_path, **env) -> subprocess.CompletedProcess:
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(BASE_DIR),
+        "TIPLINE_VAR_DIR": str(tmp_path / "var"),
+    }
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", SETUP],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def assert_fails_naming(result, variable):
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.strip().splitlines()[-1]
+
+
+def test_production_without_secret_key_fails(tmp_path, keys_file):
+    result = start(tmp_path, DJANGO_DEBUG="0", TIPLINE_KEYS_FILE=str(keys_file))
+    assert_fails_naming(result, "DJANGO_SECRET_KEY")
+
+
+def test_production_without_key_ring_fails(tmp_path):
+    result = start(tmp_path, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="s" * 50)
+    assert_fails_naming(result, "TIPLINE_KEYS_FILE")
+
+
+def test_debug_defaults_to_off(tmp_path):
+    # No DJANGO_DEBUG at all means production: the secret key is required.
+    result = start(tmp_path)
+    assert_fails_naming(result, "DJANGO_SECRET_KEY")
+
+
+def test_unparseable_debug_fails(tmp_path):
+    assert_fails_naming(start(tmp_path, DJANGO_DEBUG="maybe"), "DJANGO_DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TIPLINE_ATTACHMENT_MAX_MB", "twenty"),
+        ("TIPLINE_REPORTS_PER_HOUR", "0"),
+        ("CACHE_URL", "memcached://127.0.0.1:11211"),
+        ("TIPLINE_STRIP_METADATA", "perhaps"),
+    ],
+)
+def test_bad_values_fail_naming_the_variable(tmp_path, variable, value):
+    assert_fails_naming(start(tmp_path, DJANGO_DEBUG="1", **{variable: value}), variable)
+
+
+def test_file_email_backend_needs_a_path(tmp_path):
+    result = start(
+        tmp_path,
+        DJANGO_DEBUG="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+    )
+    assert_fails_naming(result, "EMAIL_FILE_PATH")
+
+
+def test_production_settings_load_when_complete(tmp_path, keys_file):
+    result = start(
+        tmp_path,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="s" * 50,
+        TIPLINE_KEYS_FILE=str(keys_file),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", str(keys_file), "False"]
+
+
+def test_development_creates_no_key_ring_until_used(tmp_path):
+    result = start(tmp_path, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    debug, path, autocreate = result.stdout.split()
+    assert (debug, autocreate) == ("True", "True")
+    assert Path(path) == tmp_path / "var" / "dev-keys.json"
