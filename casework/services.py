@@ -227,8 +227,10 @@ def _transition(case_id, user, name: str, expected_state=None, prepare=None, **a
             # has_transition_perm folds state, conditions and permission together: say which.
             meta = method._django_fsm
             if not meta.has_transition(case.state):
-                raise CaseChanged() if expected_state is None else ServiceError(
-                    _("This step is not possible in the case's current state.")
+                raise (
+                    CaseChanged()
+                    if expected_state is None
+                    else ServiceError(_("This step is not possible in the case's current state."))
                 )
             if not meta.has_transition_perm(case, case.state, user):
                 raise NotAllowed(_("You are not allowed to do this."))
