@@ -9,7 +9,7 @@ import qrcode.image.svg
 from django.contrib import auth
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -61,7 +61,7 @@ def login(request):
             user = form.get_user()
             auth.login(request, user)
             audit.record(user, "staff.login", user)
-            return redirect(f"{_otp_url(user)}?next={_next(request)}")
+            return redirect(f"{_otp_url(user)}?{urlencode({'next': _next(request)})}")
         throttle.hit("login_per_account", bucket)
         audit.record(
             None,
@@ -131,7 +131,7 @@ def setup(request):
         if device.verify_token(request.POST.get("token", "").strip()):
             device.confirmed = True
             device.save()
-            backup, _ = BackupCodeDevice.objects.get_or_create(
+            backup, _new = BackupCodeDevice.objects.get_or_create(
                 user=user, defaults={"name": "backup codes", "confirmed": True}
             )
             codes = backup.generate()

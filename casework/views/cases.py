@@ -82,7 +82,11 @@ def case_detail(request, pk):
     with_identity = set(
         ReporterIdentity.objects.filter(report__in=reports).values_list("report_id", flat=True)
     )
-    transitions = [t.name for t in case.get_available_user_state_transitions(user)]
+    # One form per step, each with its own element ids (the labels must point at their own box).
+    transitions = [
+        (t.name, OutcomeForm(initial={"expected_state": case.state}, auto_id=f"id_{t.name}_%s"))
+        for t in case.get_available_user_state_transitions(user)
+    ]
     context = {
         "case": case,
         "reports": [(r, r.pk in with_identity) for r in reports],
@@ -91,16 +95,16 @@ def case_detail(request, pk):
         "score": casefile.score(case, doc_types),
         "flags": case.overdue_flags(),
         "transitions": transitions,
-        "outcome_form": OutcomeForm(initial={"expected_state": case.state}),
         "assign_form": AssignForm(
             case=case,
+            auto_id="id_assign_%s",
             initial={
                 "expected_state": case.state,
                 "unit": case.unit_id,
                 "investigator": case.investigator_id,
             },
         ),
-        "extend_form": ExtendForm(initial={"expected_state": case.state}),
+        "extend_form": ExtendForm(initial={"expected_state": case.state}, auto_id="id_extend_%s"),
         "document_form": DocumentForm(),
         "feedback_form": MessageForm(),
         "can_assign": user.has_perm("casework.assign_case")

@@ -103,7 +103,7 @@ def report_open_case(request, pk):
         return redirect("staff:report", pk=report.pk)
     _response, case = run_service(
         request,
-        "staff:report",
+        reverse_report(report),
         services.open_case,
         report.pk,
         request.user,
