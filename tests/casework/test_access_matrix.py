@@ -1,0 +1,449 @@
+"""The whole role × URL matrix of the staff site.
+
+Every URL of casework/urls.py (GET pages and POST actions) is requested with objects of 中水镇 by
+every member of the cast, by an anonymous visitor, by a signed-in user without a verified second
+factor and by a verified user without a staff profile. The expected status of every cell is
+written out in MATRIX below; a URL added to casework/urls.py without a row fails
+test_every_staff_url_has_a_row.
+
+Rules the table encodes:
+- objects outside the user's township are 404 (their existence is not confirmed);
+- read-only roles asking for an action they lack are 403;
+- a user who lacks the permission for an action entirely gets 403 for *any* object id, so a 403
+  there confirms nothing either: test_outsiders_learn_nothing_about_existence checks that a
+  西山镇 user gets exactly the same answer for a 中水镇 object as for one that does not exist.
+"""
+
+import io
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import resolve
+from PIL import Image
+
+from casework import identity, roles, services
+from casework.models import DocumentType, IdentityRequest
+from casework.urls import urlpatterns
+from casework.views.cases import TRANSITIONS
+from tipline import services as intake
+from tipline.attachments import sanitize
+from tipline.models import Category, Report
+
+from .conftest import make_staff, verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    """Cheap password and receipt hashing: the matrix builds a cast for each of its cells."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TIPLINE_RECEIPT_ARGON2 = {"memory_cost": 8, "iterations": 1, "lanes": 1}
+
+
+def png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def clean_png():
+    return sanitize(png_bytes(), max_bytes=1024 * 1024)
+
+
+class World(dict):
+    """中水镇 objects, each made through the services on first use (``path.format_map(world)``)."""
+
+    def __init__(self, cast, units, township):
+        super().__init__()
+        self.cast, self.units, self.township = cast, units, township
+        self.generated_doc = {}  # case pk → its generated registration form
+
+    def __missing__(self, key):
+        value = getattr(self, f"_make_{key}")()
+        self[key] = value
+        return value
+
+    # -- helpers
+    def _report(self, **extra):
+        data = {
+            "category": Category.SEX_DETERMINATION,
+            "township_id": self.township.id,
+            "description": "某诊所鉴定胎儿性别",
+            "reporter_name": "测试人",
+            "reporter_phone": "13800000000",
+        }
+        data.update(extra)
+        report, _receipt = intake.create_report(intake.ReportInput(**data), files=[clean_png()])
+        return report
+
+    def _case(self, state):
+        report = self._report()
+        case = services.open_case(report.pk, self.cast["clerk"])
+        services.assign(
+            case.pk,
+            self.cast["supervisor"],
+            unit_id=self.units["zs_fp"].pk,
+            investigator=self.cast["investigator"],
+        )
+        if state == "accepted":
+            return case
+        services.start_investigation(case.pk, self.cast["investigator"])
+        self._file(case, "penalty_decision")
+        self.generated_doc[case.pk] = services.generate_registration_form(
+            case.pk, self.cast["investigator"]
+        )
+        if state == "investigating":
+            return case
+        services.penalize(case.pk, self.cast["supervisor"], "罚款五千元")
+        for code in (
+            "acceptance_approval",
+            "interview_record",
+            "inspection_record",
+            "evidence",
+            "service_receipt",
+            "reward_approval",
+            "closing_report",
+        ):
+            self._file(case, code)
+        return case
+
+    def _file(self, case, code):
+        doc_type = DocumentType.objects.get(code=code)
+        return services.add_document(case.pk, self.cast["investigator"], doc_type, clean_png())
+
+    # -- the objects paths and forms refer to
+    def _make_report(self):
+        return self._report().pk
+
+    def _make_attachment(self):
+        return Report.objects.get(pk=self["report"]).attachments.get().pk
+
+    def _make_case(self):
+        return self._case("accepted").pk
+
+    def _make_inv_case(self):
+        return self._case("investigating").pk
+
+    def _make_pen_case(self):
+        return self._case("penalized").pk
+
+    def _make_doc(self):
+        return self.generated_doc[self["inv_case"]].pk
+
+    def _make_id_pending(self):
+        report = Report.objects.get(pk=self["report"])
+        return identity.request_access(
+            report, self.cast["investigator"], "需要当面核实举报的具体细节"
+        ).pk
+
+    def _make_id_approved(self):
+        pk = self["id_pending"]
+        identity.decide(pk, self.cast["custodian"], True)
+        return pk
+
+    def _make_zs_unit(self):
+        return self.units["zs_fp"].pk
+
+    def _make_investigator(self):
+        return self.cast["investigator"].pk
+
+    def _make_interview_type(self):
+        return DocumentType.objects.get(code="interview_record").pk
+
+
+class MissingWorld(dict):
+    """The same keys, pointing at objects that do not exist."""
+
+    UUID_KEYS = {"report", "attachment", "doc"}
+
+    def __missing__(self, key):
+        return uuid.uuid4() if key in self.UUID_KEYS else 987654
+
+
+FILE = object()  # marker: a fresh PNG upload in the POST data
+
+ROLES = (
+    "clerk",
+    "investigator",
+    "xs_clerk",
+    "xs_investigator",
+    "supervisor",
+    "custodian",
+    "auditor",
+    "finance",
+)
+CAST_KEY = {"xs_clerk": "other_clerk", "xs_investigator": "other_investigator"}
+
+
+@dataclass(frozen=True)
+class Row:
+    expected: tuple  # one status per entry of ROLES
+    method: str
+    path: str  # formatted with a World
+    data: dict = field(default_factory=dict)
+
+    @property
+    def id(self):
+        return f"{self.method} {self.path}"
+
+    @property
+    def name(self):
+        """The URL name in casework/urls.py, as the resolver sees the path."""
+        match = resolve(self.path.format_map(MissingWorld()))
+        assert match.namespace == "staff", self.path
+        return match.url_name
+
+    @property
+    def has_object(self):
+        return "{" in self.path
+
+    def request(self, client, world):
+        path = self.path.format_map(world)
+        if self.method == "GET":
+            return client.get(path)
+        data = {}
+        for key, value in self.data.items():
+            if value is FILE:
+                data[key] = SimpleUploadedFile("x.png", png_bytes(), content_type="image/png")
+            elif isinstance(value, str):
+                data[key] = value.format_map(world)
+            else:
+                data[key] = value
+        return client.post(path, data)
+
+
+R, C, P = "/staff/reports/{report}", "/staff/cases/{case}", "/staff/cases/{inv_case}"
+K = "/staff/cases/{pen_case}"
+INV = {"expected_state": "investigating"}
+PEN = {"expected_state": "penalized"}
+
+# fmt: off
+#        clk  inv  xsC  xsI  sup  cus  aud  fin   (the order of ROLES)
+MATRIX = [
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/reports/"),
+    Row((200, 403, 200, 403, 200, 403, 403, 403), "GET", "/staff/reports/new/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", R + "/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", R + "/attachments/{attachment}/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/cases/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/cases/files/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", C + "/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", C + "/index/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", P + "/documents/{doc}/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/identity/"),
+    # Only the requester sees an approved identity; the custodian may know the request exists.
+    Row((404, 200, 404, 404, 404, 403, 404, 404), "GET", "/staff/identity/{id_approved}/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 403), "GET", "/staff/audit/"),
+    # A 西山镇 clerk cannot pick 中水镇 in the form: 400, nothing created.
+    Row((200, 403, 400, 403, 200, 403, 403, 403), "POST", "/staff/reports/new/",
+        {"category": Category.SEX_DETERMINATION, "township": "zhongshui", "channel": "phone",
+         "description": "电话举报：某诊所鉴定胎儿性别"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/reject/",
+        {"reason": "no_facts", "note": "请补充具体地址"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/open-case/",
+        {"title": "某诊所鉴定胎儿性别"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/link/",
+        {"case": "{case}"}),
+    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", R + "/message/",
+        {"body": "请问诊所的具体位置？"}),
+    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", R + "/identity/",
+        {"reason": "需要当面核实举报细节"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", C + "/assign/",
+        {"unit": "{zs_unit}", "investigator": "{investigator}", "expected_state": "accepted"}),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", C + "/extend/",
+        {"reason": "需要补充调查", "expected_state": "accepted"}),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", K + "/feedback/",
+        {"body": "您举报的问题已查处。"}),
+    Row((403, 302, 404, 404, 302, 403, 403, 403), "POST", C + "/transition/start_investigation/",
+        {"expected_state": "accepted"}),
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/penalize/",
+        {**INV, "outcome": "罚款五千元"}),
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/find_unfounded/",
+        {**INV, "outcome": "查无实据"}),
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/transfer/",
+        {**INV, "receiving_unit": "县公安局", "transferred_on": "2025-03-01"}),
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", K + "/transition/reward/",
+        PEN),
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", K + "/transition/archive/",
+        PEN),
+    Row((404, 404, 404, 404, 404, 404, 404, 404), "POST", C + "/transition/bogus/",
+        {"expected_state": "accepted"}),
+    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", P + "/documents/",
+        {"doc_type": "{interview_type}", "title": "询问笔录", "file": FILE}),
+    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", P + "/documents/generate/"),
+    Row((403, 403, 403, 403, 403, 302, 403, 403), "POST", "/staff/identity/{id_pending}/decide/",
+        {"decision": "approve", "note": ""}),
+]
+# fmt: on
+
+# Sign-in and sign-out are the only staff URLs outside the matrix (see test_staff_login.py).
+AUTH_URLS = {"login", "logout", "otp", "otp_setup"}
+
+CELLS = [
+    pytest.param(row, role, row.expected[i], id=f"{row.id} [{role}]")
+    for row in MATRIX
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.fixture
+def world(cast, units, township, other_township):
+    return World(cast, units, township)
+
+
+def cast_member(cast, role):
+    return cast[CAST_KEY.get(role, role)]
+
+
+def test_every_staff_url_has_a_row():
+    names = {p.name for p in urlpatterns}
+    assert {row.name for row in MATRIX} == names - AUTH_URLS
+    covered = {
+        row.path.rsplit("/transition/", 1)[1].strip("/")
+        for row in MATRIX
+        if "/transition/" in row.path
+    }
+    assert set(TRANSITIONS) <= covered
+    for row in MATRIX:
+        assert len(row.expected) == len(ROLES), row.id
+
+
+@pytest.mark.parametrize(("row", "role", "expected"), CELLS)
+def test_matrix(login, cast, world, row, role, expected):
+    client = login(cast_member(cast, role))
+    response = row.request(client, world)
+    assert response.status_code == expected, (
+        f"{role} {row.id}: {response.status_code}, expected {expected}"
+    )
+    if expected == 302:
+        location = response["Location"]
+        assert not location.startswith(("/staff/login/", "/staff/otp/")), location
+        # The action went through: allowed cells are given valid data and a case in the right
+        # state, so anything but a success message means a rule turned away someone it should
+        # have let in.
+        levels = {m.level: str(m) for m in get_messages(response.wsgi_request)}
+        assert set(levels) == {message_levels.SUCCESS}, f"{role} {row.id}: {levels}"
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[r.id for r in MATRIX])
+def test_anonymous_is_sent_to_login(client, world, row):
+    response = row.request(client, world)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/?next=")
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[r.id for r in MATRIX])
+def test_unverified_is_sent_to_otp(client, cast, world, row):
+    client.force_login(cast["clerk"])  # password accepted, no second factor yet
+    response = row.request(client, world)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/otp/?next=")
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[r.id for r in MATRIX])
+def test_user_without_staff_profile_is_refused(client, world, row):
+    user = get_user_model().objects.create_user("nobody", "nobody@example.invalid", "pw-nobody")
+    response = row.request(verified_client(client, user), world)
+    assert response.status_code == 403
+
+
+OUTSIDER_CELLS = [
+    pytest.param(row, role, row.expected[ROLES.index(role)], id=f"{row.id} [{role}]")
+    for row in MATRIX
+    if row.has_object
+    for role in ("xs_clerk", "xs_investigator")
+]
+
+
+@pytest.mark.parametrize(("row", "role", "expected"), OUTSIDER_CELLS)
+def test_outsiders_learn_nothing_about_existence(login, cast, row, role, expected):
+    """For a 西山镇 user a 中水镇 object answers exactly like one that does not exist."""
+    assert expected in (403, 404)
+    client = login(cast_member(cast, role))
+    response = row.request(client, MissingWorld())
+    assert response.status_code == expected
+
+
+POST_ONLY = [row for row in MATRIX if row.method == "POST" and row.name != "staff_tip"]
+
+
+@pytest.mark.parametrize("row", POST_ONLY, ids=[r.id for r in POST_ONLY])
+def test_actions_refuse_get(login, cast, world, row):
+    client = login(cast["supervisor"])
+    assert client.get(row.path.format_map(world)).status_code == 405
+
+
+# --- list pages of an outsider --------------------------------------------------------------
+
+
+def test_outsider_lists_contain_no_other_township_objects(login, cast, units, world):
+    zs_received = world["report"]
+    zs_case = services.open_case(world._report().pk, cast["clerk"])
+    zs_request = world["id_pending"]
+
+    xs_custodian = make_staff("xs_custodian", roles.CUSTODIAN, units["xs_fp"])
+    xs_report = world._report(township_id=units["xs_fp"].township_id)
+    xs_accepted = world._report(township_id=units["xs_fp"].township_id)
+    xs_case = services.open_case(xs_accepted.pk, cast["other_clerk"])
+    xs_request = identity.request_access(
+        xs_report, cast["other_investigator"], "需要当面核实举报细节"
+    )
+
+    zs_markers = [
+        "中水镇",
+        "ZHONGSHUI-",
+        str(zs_received),
+        f"/staff/cases/{zs_case.pk}/",
+        f"/staff/identity/{zs_request}/",
+    ]
+    pages = {
+        "other_clerk": [
+            "/staff/reports/",
+            "/staff/reports/?status=accepted",
+            "/staff/cases/?state=all",
+            "/staff/cases/files/",
+            "/staff/identity/",
+            "/staff/",
+        ],
+        "other_investigator": ["/staff/identity/", "/staff/cases/?state=all"],
+    }
+    for who, urls in pages.items():
+        client = login(cast[who])
+        for url in urls:
+            html = client.get(url).content.decode()
+            for marker in zs_markers:
+                assert marker not in html, f"{who} sees {marker!r} on {url}"
+
+    # A 西山镇 custodian decides only 西山镇 requests.
+    client = login(xs_custodian)
+    html = client.get("/staff/identity/").content.decode()
+    assert f"/staff/identity/{xs_request.pk}/decide/" in html
+    assert f"/staff/identity/{zs_request}/decide/" not in html
+    assert "中水镇" not in html
+    assert (
+        client.post(f"/staff/identity/{zs_request}/decide/", {"decision": "approve"}).status_code
+        == 404
+    )
+    assert IdentityRequest.objects.get(pk=zs_request).status == IdentityRequest.Status.PENDING
+
+    # Positive controls: the 西山镇 objects are listed for 西山镇, and the county sees both.
+    client = login(cast["other_clerk"])
+    assert str(xs_report.pk) in client.get("/staff/reports/").content.decode()
+    assert xs_case.number in client.get("/staff/cases/?state=all").content.decode()
+    assert xs_case.number in client.get("/staff/cases/files/").content.decode()
+    client = login(cast["supervisor"])
+    for url in ("/staff/cases/?state=all", "/staff/cases/files/"):
+        html = client.get(url).content.decode()
+        assert zs_case.number in html and xs_case.number in html, url
+    html = client.get("/staff/reports/").content.decode()
+    assert str(zs_received) in html and str(xs_report.pk) in html
+    client = login(cast["custodian"])
+    html = client.get("/staff/identity/").content.decode()
+    assert f"/staff/identity/{xs_request.pk}/decide/" in html
+    assert f"/staff/identity/{zs_request}/decide/" in html
