@@ -7,14 +7,15 @@ same transaction, so a change and its record stand or fall together.
 
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from tipline import services as intake
 from tipline import storage
-from tipline.models import Report, ReportMessage
+from tipline.models import RejectionReason, Report, ReportMessage
 
 from . import audit, deadlines
 from .models import Case, CaseDocument, DocumentType, State, Unit
@@ -62,6 +63,8 @@ def _ensure_untriaged(report: Report):
 def reject_report(report_id, user, reason: str, note: str) -> Report:
     """不予受理: the reporter sees the reason and the note."""
     _require(user, "casework.triage_report")
+    if reason not in RejectionReason.values:
+        raise ServiceError(_("Choose one of the listed reasons."))
     with transaction.atomic():
         report = _locked_report(report_id)
         _ensure_untriaged(report)
@@ -69,13 +72,12 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
         report.rejection_reason = reason
         report.triaged_by, report.triaged_at = user, timezone.now()
         report.save(update_fields=["status", "rejection_reason", "triaged_by", "triaged_at"])
-        label = Report._meta.get_field("rejection_reason").choices
-        text = dict(label).get(reason, reason)
-        ReportMessage.objects.create(
-            report=report,
-            author=ReportMessage.Author.STAFF,
-            body=f"{_('Not accepted')}: {text}" + (f"\n{note}" if note else ""),
-        )
+        # Stored text is read by the reporter later: write it in the site's language, not the
+        # language this clerk happens to use.
+        with translation.override(settings.LANGUAGE_CODE):
+            text = str(RejectionReason(reason).label)
+            body = f"{_('Not accepted')}: {text}" + (f"\n{note}" if note else "")
+        ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
         audit.record(user, "report.rejected", report, reason=reason)
     return report
 
@@ -124,11 +126,9 @@ def _accept_into(report: Report, case: Case, user, now):
     report.accepted_at = now
     report.triaged_by, report.triaged_at = user, now
     report.save(update_fields=["status", "case", "accepted_at", "triaged_by", "triaged_at"])
-    ReportMessage.objects.create(
-        report=report,
-        author=ReportMessage.Author.STAFF,
-        body=_("Your report was accepted and is being handled."),
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("Your report was accepted and is being handled.")
+    ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
 
 
 def link_report(report_id, case_id, user) -> Case:
@@ -164,7 +164,7 @@ def assign(case_id, user, *, unit_id: int, investigator, expected_state=None) ->
     with transaction.atomic():
         case = _locked_case(case_id, expected_state)
         if case.state not in (State.ACCEPTED, State.INVESTIGATING):
-            raise ServiceError(_("Only open cases can be reassigned."))
+            raise ServiceError(_("Only open cases can be assigned."))
         unit = Unit.objects.get(pk=unit_id)
         if unit.county_id != case.township.county_id or unit.township_id not in (
             None,

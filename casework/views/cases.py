@@ -1,5 +1,6 @@
 """Case list, case page, its actions, the case file and its printable index."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -94,6 +95,7 @@ def case_detail(request, pk):
         "checklist": casefile.checklist(case, doc_types),
         "score": casefile.score(case, doc_types),
         "flags": case.overdue_flags(),
+        "extension_days": settings.TIPLINE_DEADLINES["extension"][0],
         "transitions": transitions,
         "assign_form": AssignForm(
             case=case,
