@@ -54,7 +54,10 @@ class EvidenceField(forms.FileField):
 
 
 class ReportForm(forms.Form):
-    category = forms.ChoiceField(label=_("What kind of violation"), choices=Category.choices)
+    category = forms.ChoiceField(
+        label=_("What kind of violation"),
+        choices=[("", _("Choose the kind of violation")), *Category.choices],
+    )
     township = forms.ModelChoiceField(
         label=_("Township where it happened"),
         queryset=Township.objects.filter(active=True),
