@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, has_transition_perm
@@ -42,14 +43,17 @@ def _require(user, perm: str):
 
 
 def _locked_case(case_id, expected_state: str | None) -> Case:
-    case = Case.objects.select_for_update().select_related("township").get(pk=case_id)
+    # of=("self",): lock the case row only. Locking the joined township row too made a case step
+    # and link_report (report+township, then case) able to deadlock each other.
+    case = Case.objects.select_for_update(of=("self",)).select_related("township").get(pk=case_id)
     if expected_state is not None and case.state != expected_state:
         raise CaseChanged()
     return case
 
 
 def _locked_report(report_id) -> Report:
-    return Report.objects.select_for_update().select_related("township").get(pk=report_id)
+    qs = Report.objects.select_for_update(of=("self",)).select_related("township")
+    return qs.get(pk=report_id)
 
 
 # --- triage -------------------------------------------------------------------------------
@@ -84,9 +88,10 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
 
 def _next_number(township, today: date) -> str:
     prefix = f"{township.code.upper()}-{today.year}-"
+    # Longest first, then text order: numeric order even past 9999.
     last = (
         Case.objects.filter(number__startswith=prefix)
-        .order_by("-number")
+        .order_by(Length("number").desc(), "-number")
         .values_list("number", flat=True)
         .first()
     )

@@ -1,6 +1,9 @@
 """Shared fixtures: an isolated key ring, attachment directory and cache for every test."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 
 from casework.models import County, Township
@@ -25,6 +28,24 @@ def isolated_secrets(settings, tmp_path, _session_keys):
     yield
     keyring.reset_cache()
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _baseline_data_for_transactional_tests(request):
+    """Transactional tests flush the database after themselves, data migrations included, and
+    pytest-django runs them last: put the role groups and the default checklist back."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    from casework.roles import sync_groups
+
+    sync_groups()
+    importlib.import_module("casework.migrations.0003_default_checklist").create(apps, None)
 
 
 @pytest.fixture

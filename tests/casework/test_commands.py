@@ -1,0 +1,129 @@
+"""Management commands: the state graph, the demo data and the audit check after it."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from casework import audit, casefile
+from casework.models import AuditEntry, Case, State
+from tipline.models import Report
+
+TRANSITION_NAMES = {
+    "start_investigation",
+    "penalize",
+    "find_unfounded",
+    "transfer",
+    "reward",
+    "archive",
+}
+
+
+def test_graph_transitions_outputs_every_state_and_transition():
+    out = io.StringIO()
+    call_command("graph_transitions", "casework.Case", stdout=out)
+    dot = out.getvalue()
+    assert dot.lstrip().startswith("digraph")
+    nodes = set(re.findall(r'"casework\.[^."]+\.state\.(\w+)"', dot))
+    assert nodes == set(State.values)
+    edges = {
+        (src, dst, label)
+        for src, dst, label in re.findall(
+            r'"casework\.[^."]+\.state\.(\w+)" -> "casework\.[^."]+\.state\.(\w+)" '
+            r"\[label=(\w+)\]",
+            dot,
+        )
+    }
+    assert {label for _s, _d, label in edges} == TRANSITION_NAMES
+    assert edges == {
+        ("accepted", "investigating", "start_investigation"),
+        ("investigating", "penalized", "penalize"),
+        ("transferred", "penalized", "penalize"),
+        ("investigating", "unfounded", "find_unfounded"),
+        ("investigating", "transferred", "transfer"),
+        ("penalized", "rewarded", "reward"),
+        ("penalized", "archived", "archive"),
+        ("rewarded", "archived", "archive"),
+        ("unfounded", "archived", "archive"),
+        ("transferred", "archived", "archive"),
+    }
+
+
+def counts():
+    from django.contrib.auth import get_user_model
+
+    from casework.models import CaseDocument, County, StaffProfile, Township, Unit
+
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Case,
+            Report,
+            AuditEntry,
+            CaseDocument,
+            County,
+            Township,
+            Unit,
+            StaffProfile,
+            get_user_model(),
+        )
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_cases_in_every_state():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo data ready" in out.getvalue()
+    states = set(Case.objects.values_list("state", flat=True))
+    assert states == set(State.values)
+
+    today = timezone.localdate()
+    cases = list(Case.objects.all())
+    assert any(casefile.missing_documents(c) for c in cases), "no incomplete case file"
+    assert any(casefile.score(c) == 100 for c in cases), "no complete case file"
+    overdue_cases = [c for c in cases if "decision" in c.overdue_flags(today)]
+    assert overdue_cases, "no overdue case"
+    overdue_reports = Report.objects.filter(status=Report.Status.RECEIVED, acceptance_due__lt=today)
+    assert overdue_reports.exists(), "no overdue report"
+    # Archived cases close their reports; the archived demo case has a complete file.
+    archived = Case.objects.get(state=State.ARCHIVED)
+    assert casefile.missing_documents(archived) == []
+    assert set(archived.reports.values_list("status", flat=True)) == {"closed"}
+    # Every demo case was made through the services: its history is in the audit log.
+    for case in cases:
+        assert AuditEntry.objects.filter(
+            action="case.opened", object_type="casework.case", object_id=str(case.pk)
+        ).exists()
+    ok, message = audit.verify()
+    assert ok, message
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_creates_nothing_more():
+    call_command("seed_demo", stdout=io.StringIO())
+    first = counts()
+    assert first["Case"] >= len(State.values)
+    call_command("seed_demo", stdout=io.StringIO())
+    assert counts() == first
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert f"{first['AuditEntry']} entries" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_users_have_their_roles():
+    from django.contrib.auth import get_user_model
+
+    call_command("seed_demo", stdout=io.StringIO())
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert users["clerk"].has_perm("casework.triage_report")
+    assert not users["clerk"].has_perm("casework.decide_case")
+    assert users["investigator"].has_perm("casework.investigate_case")
+    assert not users["investigator"].has_perm("casework.decide_case")
+    assert users["supervisor"].has_perm("casework.decide_case")
+    assert users["auditor"].has_perm("casework.view_audit")
+    assert users["clerk"].staff_profile.unit.township.code == "zhongshui"
+    assert users["supervisor"].staff_profile.unit.township is None
