@@ -380,11 +380,8 @@ def message_reporter(report_id, user, body: str) -> ReportMessage:
 # --- case file ------------------------------------------------------------------------------
 
 
-def add_document(
-    case_id, user, doc_type: DocumentType, clean_file, title: str = ""
-) -> CaseDocument:
-    """File an uploaded document (already type-checked and stripped) into the case."""
-    _require(user, "casework.investigate_case")
+def _file(case_id, user, doc_type, content: bytes, *, mime, extension, title, generated, action):
+    """Write the encrypted file, then the row and its audit entry; remove the file on failure."""
     written = None
     try:
         with transaction.atomic():
@@ -394,21 +391,37 @@ def add_document(
             doc = CaseDocument(
                 case=case,
                 doc_type=doc_type,
-                title=title.strip()[:200],
-                mime=clean_file.mime,
-                extension=clean_file.extension,
-                size=len(clean_file.content),
+                title=title,
+                mime=mime,
+                extension=extension,
+                size=len(content),
                 uploaded_by=user,
-                generated=False,
+                generated=generated,
             )
-            written = storage.write(doc, clean_file.content)
+            written = storage.write(doc, content)
             doc.save()
-            audit.record(user, "document.uploaded", case, document=str(doc.id), type=doc_type.code)
+            audit.record(user, action, case, document=str(doc.id), type=doc_type.code)
     except BaseException:
         if written:
             written.unlink(missing_ok=True)
         raise
     return doc
+
+
+def add_document(case_id, user, doc_type: DocumentType, clean_file, title: str = ""):
+    """File an uploaded document (already type-checked and stripped) into the case."""
+    _require(user, "casework.investigate_case")
+    return _file(
+        case_id,
+        user,
+        doc_type,
+        clean_file.content,
+        mime=clean_file.mime,
+        extension=clean_file.extension,
+        title=title.strip()[:200],
+        generated=False,
+        action="document.uploaded",
+    )
 
 
 def generate_registration_form(case_id, user) -> CaseDocument:
@@ -416,31 +429,21 @@ def generate_registration_form(case_id, user) -> CaseDocument:
     from django.template.loader import render_to_string
 
     _require(user, "casework.investigate_case")
-    written = None
-    try:
-        with transaction.atomic():
-            case = _locked_case(case_id, None)
-            doc_type = DocumentType.objects.get(code="registration_form")
-            reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
-            html = render_to_string(
-                "casework/registration_form.html",
-                {"case": case, "reports": reports, "now": timezone.now()},
-            ).encode()
-            doc = CaseDocument(
-                case=case,
-                doc_type=doc_type,
-                title=str(doc_type.name),
-                mime="text/html",
-                extension="html",
-                size=len(html),
-                uploaded_by=user,
-                generated=True,
-            )
-            written = storage.write(doc, html)
-            doc.save()
-            audit.record(user, "document.generated", case, document=str(doc.id), type=doc_type.code)
-    except BaseException:
-        if written:
-            written.unlink(missing_ok=True)
-        raise
-    return doc
+    case = Case.objects.select_related("township").get(pk=case_id)
+    doc_type = DocumentType.objects.get(code="registration_form")
+    reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
+    html = render_to_string(
+        "casework/registration_form.html",
+        {"case": case, "reports": reports, "now": timezone.now()},
+    ).encode()
+    return _file(
+        case_id,
+        user,
+        doc_type,
+        html,
+        mime="text/html",
+        extension="html",
+        title=str(doc_type.name),
+        generated=True,
+        action="document.generated",
+    )

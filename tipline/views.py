@@ -51,8 +51,18 @@ def report(request):
     )
 
 
-def _lookup(request, form):
-    return services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+def _find(request, form):
+    """(report, None) for a valid, known receipt; otherwise (None, the response to send)."""
+    if not form.is_valid():
+        return None, render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
+    try:
+        report = services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+    except throttle.Throttled as exc:
+        return None, _throttled(request, exc)
+    if report is None:
+        form.add_error("receipt", _("No report has this receipt number. Please check it."))
+        return None, render(request, "tipline/receipt_lookup.html", {"form": form}, status=404)
+    return report, None
 
 
 def _status_page(request, report, receipt, followup_form=None, status=200, added=False):
@@ -71,15 +81,9 @@ def receipt_status(request):
     if request.method == "GET":
         return render(request, "tipline/receipt_lookup.html", {"form": ReceiptForm()})
     form = ReceiptForm(request.POST)
-    if not form.is_valid():
-        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
-    try:
-        report = _lookup(request, form)
-    except throttle.Throttled as exc:
-        return _throttled(request, exc)
-    if report is None:
-        form.add_error("receipt", _("No report has this receipt number. Please check it."))
-        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=404)
+    report, response = _find(request, form)
+    if response:
+        return response
     return _status_page(request, report, form.cleaned_data["receipt"])
 
 
@@ -88,15 +92,9 @@ def receipt_status(request):
 def receipt_followup(request):
     form = FollowUpForm(request.POST, request.FILES)
     receipt_form = ReceiptForm(request.POST)
-    if not receipt_form.is_valid():
-        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=400)
-    try:
-        report = _lookup(request, receipt_form)
-    except throttle.Throttled as exc:
-        return _throttled(request, exc)
-    if report is None:
-        receipt_form.add_error("receipt", _("No report has this receipt number. Please check it."))
-        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=404)
+    report, response = _find(request, receipt_form)
+    if response:
+        return response
     receipt = receipt_form.cleaned_data["receipt"]
     if not form.is_valid():
         return _status_page(request, report, receipt, followup_form=form, status=400)
@@ -111,15 +109,9 @@ def receipt_followup(request):
 def receipt_download(request):
     """The signed receipt file: proves when the report was received (the first reporter wins)."""
     form = ReceiptForm(request.POST)
-    if not form.is_valid():
-        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
-    try:
-        report = _lookup(request, form)
-    except throttle.Throttled as exc:
-        return _throttled(request, exc)
-    if report is None:
-        form.add_error("receipt", _("No report has this receipt number. Please check it."))
-        return render(request, "tipline/receipt_lookup.html", {"form": form}, status=404)
+    report, response = _find(request, form)
+    if response:
+        return response
     text = receipts.receipt_file(form.cleaned_data["receipt"], report.received_at)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="tipline-receipt.txt"'
