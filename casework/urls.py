@@ -39,4 +39,5 @@ urlpatterns = [
     path("identity/<int:pk>/decide/", identity.identity_decide, name="identity_decide"),
     path("identity/<int:pk>/", identity.identity_view, name="identity_view"),
     path("audit/", audit_log.audit_list, name="audit"),
+    path("audit/export.csv", audit_log.audit_export, name="audit_export"),
 ]

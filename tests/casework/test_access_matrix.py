@@ -240,6 +240,7 @@ MATRIX = [
     # Only the requester sees an approved identity; the custodian may know the request exists.
     Row((404, 200, 404, 404, 404, 403, 404, 404), "GET", "/staff/identity/{id_approved}/"),
     Row((403, 403, 403, 403, 403, 403, 200, 403), "GET", "/staff/audit/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 403), "GET", "/staff/audit/export.csv"),
     # A 西山镇 clerk cannot pick 中水镇 in the form: 400, nothing created.
     Row((200, 403, 400, 403, 200, 403, 403, 403), "POST", "/staff/reports/new/",
         {"category": Category.SEX_DETERMINATION, "township": "zhongshui", "channel": "phone",
