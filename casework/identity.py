@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from tipline.models import Report, ReporterIdentity
 
@@ -47,6 +48,7 @@ def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequ
     return req
 
 
+@sensitive_variables()
 def reveal(request_id, user) -> dict[str, str]:
     """Decrypt the identity for the requester while the approval lasts; audited every time."""
     with transaction.atomic():

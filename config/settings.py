@@ -244,3 +244,4 @@ LOGGING = {
 }
 ADMINS = []
 CSRF_FAILURE_VIEW = "tipline.errors.csrf_failure"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tipline.errors.AlwaysSafeExceptionReporterFilter"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from . import crypto
 
@@ -136,11 +137,13 @@ class ReporterIdentity(Sealed):
     def __str__(self):
         return f"identity of report {self.report_id}"  # never the identity itself
 
+    @sensitive_variables()
     def set_values(self, **values: str) -> None:
         for field in self.FIELDS:
             value = values.get(field) or ""
             setattr(self, f"{field}_sealed", self.seal(field, value.encode()) if value else None)
 
+    @sensitive_variables()
     def reveal(self) -> dict[str, str]:
         """Decrypt. Callers outside tests must go through the audited identity-access service."""
         out = {}

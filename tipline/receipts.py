@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from .keyring import KeyRing, get_keyring
 
@@ -45,6 +46,7 @@ def grouped(receipt: str) -> str:
     return " ".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
 
 
+@sensitive_variables()
 def receipt_hash(receipt: str, ring: KeyRing | None = None) -> str:
     ring = ring or get_keyring()
     params = settings.TIPLINE_RECEIPT_ARGON2
@@ -63,6 +65,7 @@ def _signed_message(receipt: str, received_at: datetime) -> bytes:
     return f"{FILE_HEADER}\n{digest}\n{received_at.isoformat()}".encode()
 
 
+@sensitive_variables()
 def receipt_file(receipt: str, received_at: datetime, ring: KeyRing | None = None) -> str:
     """Text file for the reporter: the receipt, when it was received, and a server signature."""
     ring = ring or get_keyring()
@@ -76,6 +79,7 @@ def receipt_file(receipt: str, received_at: datetime, ring: KeyRing | None = Non
     )
 
 
+@sensitive_variables()
 def verify_receipt_file(text: str, public_key_pem: str) -> tuple[str, datetime] | None:
     """Return (receipt, received_at) if the file's signature is valid, else None."""
     fields = {}

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from casework import deadlines
 
@@ -31,6 +32,13 @@ class ReportInput:
     reporter_phone: str = ""  # normalised mobile
     reporter_id_number: str = ""  # normalised, upper-case X
 
+    def __repr__(self):
+        # Tracebacks, debug pages and log records print reprs: never the reporter's identity.
+        return (
+            f"ReportInput(category={self.category!r}, township_id={self.township_id!r}, "
+            f"identity={'given' if self.reporter_name or self.reporter_phone else 'none'})"
+        )
+
 
 def _save_attachments(report: Report, files: list[CleanFile], written: list, message=None) -> None:
     """Write encrypted files, then rows; each path goes into ``written`` as soon as it exists, so
@@ -53,6 +61,7 @@ def _remove(paths) -> None:
         path.unlink(missing_ok=True)
 
 
+@sensitive_variables()
 def create_report(
     data: ReportInput,
     *,
@@ -117,6 +126,7 @@ def _after_new_report(report_id: str) -> None:
     notify_new_report.delay(report_id)
 
 
+@sensitive_variables()
 def find_by_receipt(receipt: str) -> Report | None:
     """Look a report up by its receipt (normalised digits)."""
     return (
@@ -126,6 +136,7 @@ def find_by_receipt(receipt: str) -> Report | None:
     )
 
 
+@sensitive_variables()
 def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()) -> ReportMessage:
     """The reporter adds information or evidence to an existing report."""
     written = []
@@ -162,6 +173,7 @@ def reporter_view(report: Report) -> dict:
     }
 
 
+@sensitive_variables()
 def lookup_receipt(receipt: str, client_bucket: str) -> Report | None:
     """Find a report by receipt for a public client; wrong receipts count against its throttle."""
     throttle.check("receipt_fail_per_client", client_bucket)

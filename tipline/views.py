@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casework.models import Township
@@ -29,6 +30,7 @@ def home(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def report(request):
     if request.method == "GET":
         return render(request, "tipline/report_form.html", {"form": ReportForm()})
@@ -77,6 +79,7 @@ def _status_page(request, report, receipt, followup_form=None, status=200, added
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
 def receipt_status(request):
     if request.method == "GET":
         return render(request, "tipline/receipt_lookup.html", {"form": ReceiptForm()})
@@ -89,6 +92,7 @@ def receipt_status(request):
 
 @never_cache
 @require_POST
+@sensitive_post_parameters()
 def receipt_followup(request):
     form = FollowUpForm(request.POST, request.FILES)
     receipt_form = ReceiptForm(request.POST)
@@ -106,6 +110,7 @@ def receipt_followup(request):
 
 @never_cache
 @require_POST
+@sensitive_post_parameters()
 def receipt_download(request):
     """The signed receipt file: proves when the report was received (the first reporter wins)."""
     form = ReceiptForm(request.POST)

@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from tipline import receipts
@@ -176,6 +177,7 @@ def attachment_download(request, pk, attachment_pk):
 
 @never_cache
 @perm_required("casework.triage_report")
+@sensitive_post_parameters()
 def staff_tip(request):
     """Register a tip from the reporting phone, mailbox, a letter or a walk-in."""
     townships = access.townships_for(request.user)
