@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tipline import throttle
@@ -95,16 +95,43 @@ def verify(request):
         return redirect("staff:otp_setup")
     error = None
     if request.method == "POST":
-        device = match_token(user, request.POST.get("token", "").strip())
+        bucket = f"user-{user.pk}"
+        try:
+            throttle.check("otp_per_account", bucket)
+        except throttle.Throttled as exc:
+            response = render(
+                request,
+                "casework/otp_verify.html",
+                {"throttled_minutes": exc.minutes, "next": _next(request)},
+                status=429,
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        device = _match(user, request.POST.get("token", "").strip())
         if device is not None:
             otp_login(request, device)
             audit.record(user, "staff.otp_verified", user, device=type(device).__name__)
             return redirect(_next(request))
+        throttle.hit("otp_per_account", bucket)
+        audit.record(user, "staff.otp_failed", user)
         error = _(
             "The code is not valid. Use the 6-digit code from your authenticator app, "
             "or a backup code."
         )
     return render(request, "casework/otp_verify.html", {"error": error, "next": _next(request)})
+
+
+def _match(user, token: str):
+    """Six digits go to the authenticator only, anything else to the backup codes only, so
+    guessing backup codes does not also lock the real user's authenticator (django-otp's
+    match_token would try every device and count a failure on each)."""
+    if not token or len(token) > 20:
+        return None
+    wanted = TOTPDevice if token.isdigit() else BackupCodeDevice
+    for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, wanted) and device.verify_token(token):
+            return device
+    return None
 
 
 def _qr_data_uri(url: str) -> str:

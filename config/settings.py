@@ -160,6 +160,8 @@ TIPLINE_RATE_LIMITS = {
     "receipt_fail_global": (env_int("TIPLINE_RECEIPT_FAILURES_GLOBAL", 300, minimum=1), 900),
     # Staff password attempts per account (django-otp throttles only the token step).
     "login_per_account": (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900),
+    # Second-factor codes per account, on top of django-otp's per-device back-off.
+    "otp_per_account": (env_int("TIPLINE_OTP_FAILURES", 10, minimum=1), 900),
 }
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 TIPLINE_REWARD_AMOUNT = "3000.00"
