@@ -17,7 +17,7 @@ from .. import access, audit, casefile, services
 from ..decorators import perm_required, staff_required
 from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, OutcomeForm
 from ..models import AuditEntry, CaseDocument, DocumentType, State
-from .common import file_response, form_errors, page_of
+from .common import attempt, file_response, form_errors, page_of
 
 TRANSITIONS = {
     "start_investigation": services.start_investigation,
@@ -164,18 +164,16 @@ def case_assign(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect(_back(case))
-    try:
-        services.assign(
-            case.pk,
-            request.user,
-            unit_id=form.cleaned_data["unit"].pk,
-            investigator=form.cleaned_data["investigator"],
-            expected_state=form.cleaned_data["expected_state"],
-        )
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Assignment saved."))
+    attempt(
+        request,
+        services.assign,
+        case.pk,
+        request.user,
+        unit_id=form.cleaned_data["unit"].pk,
+        investigator=form.cleaned_data["investigator"],
+        expected_state=form.cleaned_data["expected_state"],
+        success=_("Assignment saved."),
+    )
     return redirect(_back(case))
 
 
@@ -187,16 +185,15 @@ def case_extend(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect(_back(case))
-    try:
-        case = services.extend_deadline(
-            case.pk, request.user, form.cleaned_data["reason"], form.cleaned_data["expected_state"]
-        )
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("The decision deadline is now %(date)s.") % {"date": case.decision_due}
-        )
+    attempt(
+        request,
+        services.extend_deadline,
+        case.pk,
+        request.user,
+        form.cleaned_data["reason"],
+        form.cleaned_data["expected_state"],
+        success=lambda c: _("The decision deadline is now %(date)s.") % {"date": c.decision_due},
+    )
     return redirect(_back(case))
 
 
@@ -208,12 +205,14 @@ def case_feedback(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect(_back(case))
-    try:
-        services.give_feedback(case.pk, request.user, form.cleaned_data["body"])
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The reporters were told the outcome."))
+    attempt(
+        request,
+        services.give_feedback,
+        case.pk,
+        request.user,
+        form.cleaned_data["body"],
+        success=_("The reporters were told the outcome."),
+    )
     return redirect(_back(case))
 
 
@@ -225,18 +224,16 @@ def document_upload(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect(_back(case))
-    try:
-        services.add_document(
-            case.pk,
-            request.user,
-            form.cleaned_data["doc_type"],
-            form.cleaned_data["file"],
-            form.cleaned_data["title"],
-        )
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Document filed."))
+    attempt(
+        request,
+        services.add_document,
+        case.pk,
+        request.user,
+        form.cleaned_data["doc_type"],
+        form.cleaned_data["file"],
+        form.cleaned_data["title"],
+        success=_("Document filed."),
+    )
     return redirect(_back(case))
 
 
@@ -244,12 +241,13 @@ def document_upload(request, pk):
 @perm_required("casework.investigate_case")
 def document_generate(request, pk):
     case = access.get_case(request.user, pk, perm="casework.investigate_case")
-    try:
-        services.generate_registration_form(case.pk, request.user)
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Registration form generated."))
+    attempt(
+        request,
+        services.generate_registration_form,
+        case.pk,
+        request.user,
+        success=_("Registration form generated."),
+    )
     return redirect(_back(case))
 
 

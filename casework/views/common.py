@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect
 
 from tipline import storage
 
@@ -16,16 +15,20 @@ def page_of(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def run_service(request, redirect_to, func, *args, success: str = "", **kwargs):
-    """Call a service; show its rule violations as messages instead of errors."""
+def attempt(request, func, *args, success=None, **kwargs):
+    """Run a service; a rule it enforces becomes an error message instead of an exception.
+
+    Returns the service's result, or None when it refused. `success` is a message, or a
+    callable that makes one from the result.
+    """
     try:
         result = func(*args, **kwargs)
     except ServiceError as exc:
         messages.error(request, str(exc))
-        return redirect(redirect_to), None
+        return None
     if success:
-        messages.success(request, success)
-    return redirect(redirect_to), result
+        messages.success(request, success(result) if callable(success) else success)
+    return result
 
 
 def form_errors(request, form):

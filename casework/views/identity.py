@@ -12,8 +12,8 @@ from .. import access, identity
 from ..decorators import perm_required, staff_required
 from ..forms import IdentityDecisionForm, IdentityRequestForm
 from ..models import IdentityRequest
-from ..services import NotAllowed, ServiceError
-from .common import form_errors, page_of
+from ..services import NotAllowed
+from .common import attempt, form_errors, page_of
 
 
 @require_POST
@@ -24,12 +24,14 @@ def request_identity(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
-    try:
-        identity.request_access(report, request.user, form.cleaned_data["reason"])
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Request sent to the custodian."))
+    attempt(
+        request,
+        identity.request_access,
+        report,
+        request.user,
+        form.cleaned_data["reason"],
+        success=_("Request sent to the custodian."),
+    )
     return redirect("staff:identity_list")
 
 
@@ -58,19 +60,15 @@ def identity_decide(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:identity_list")
-    try:
-        identity.decide(
-            req.pk,
-            request.user,
-            form.cleaned_data["decision"] == "approve",
-            form.cleaned_data["note"],
-        )
-    except NotAllowed as exc:
-        messages.error(request, str(exc))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Decision recorded."))
+    attempt(
+        request,
+        identity.decide,
+        req.pk,
+        request.user,
+        form.cleaned_data["decision"] == "approve",
+        form.cleaned_data["note"],
+        success=_("Decision recorded."),
+    )
     return redirect("staff:identity_list")
 
 

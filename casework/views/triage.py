@@ -1,6 +1,5 @@
 """Intake triage: the queue of new reports, reject / open a case / link, staff-entered tips."""
 
-from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +20,7 @@ from ..forms import (
     RejectForm,
     StaffTipForm,
 )
-from .common import file_response, form_errors, page_of, run_service
+from .common import attempt, file_response, form_errors, page_of
 
 
 @staff_required
@@ -81,9 +80,8 @@ def report_reject(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
-    response, _r = run_service(
+    done = attempt(
         request,
-        "staff:queue",
         services.reject_report,
         report.pk,
         request.user,
@@ -91,7 +89,7 @@ def report_reject(request, pk):
         form.cleaned_data["note"],
         success=_("The report was not accepted; the reporter will see the reason."),
     )
-    return response
+    return redirect("staff:queue") if done else redirect("staff:report", pk=report.pk)
 
 
 @require_POST
@@ -102,18 +100,17 @@ def report_open_case(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
-    _response, case = run_service(
+    case = attempt(
         request,
-        reverse_report(report),
         services.open_case,
         report.pk,
         request.user,
         title=form.cleaned_data["title"],
         involves_birth_permit=form.cleaned_data["involves_birth_permit"],
+        success=lambda c: _("Case %(number)s opened.") % {"number": c.number},
     )
     if case is None:
         return redirect("staff:report", pk=report.pk)
-    messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
     return redirect("staff:case", pk=case.pk)
 
 
@@ -126,14 +123,16 @@ def report_link(request, pk):
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
     case = access.get_case(request.user, form.cleaned_data["case"].pk)
-    try:
-        services.link_report(report.pk, case.pk, request.user)
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-        return redirect("staff:report", pk=report.pk)
-    messages.success(
-        request, _("The report was added to case %(number)s.") % {"number": case.number}
+    linked = attempt(
+        request,
+        services.link_report,
+        report.pk,
+        case.pk,
+        request.user,
+        success=_("The report was added to case %(number)s.") % {"number": case.number},
     )
+    if linked is None:
+        return redirect("staff:report", pk=report.pk)
     return redirect("staff:case", pk=case.pk)
 
 
@@ -145,22 +144,15 @@ def report_message(request, pk):
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
-    response, _m = run_service(
+    attempt(
         request,
-        reverse_report(report),
         services.message_reporter,
         report.pk,
         request.user,
         form.cleaned_data["body"],
         success=_("Message sent. The reporter sees it with their receipt."),
     )
-    return response
-
-
-def reverse_report(report):
-    from django.urls import reverse
-
-    return reverse("staff:report", kwargs={"pk": report.pk})
+    return redirect("staff:report", pk=report.pk)
 
 
 @staff_required
