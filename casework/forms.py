@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from tipline.forms import EvidenceField, ReportForm
 from tipline.models import Channel, RejectionReason
 
+from . import roles
 from .models import Case, DocumentType, State, Unit
+from .roles import staff_for_township
 
 
 class ExpectedStateForm(forms.Form):
@@ -73,19 +75,9 @@ class AssignForm(ExpectedStateForm):
             self.fields["unit"].queryset = Unit.objects.filter(
                 county_id=case.township.county_id
             ).filter(Q(township__isnull=True) | Q(township_id=case.township_id))
-            self.fields["investigator"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name__in=["investigator", "supervisor"])
-                .filter(
-                    Q(staff_profile__unit__township_id=case.township_id)
-                    | Q(
-                        staff_profile__unit__township__isnull=True,
-                        staff_profile__unit__county_id=case.township.county_id,
-                    )
-                )
-                .distinct()
-                .order_by("username")
-            )
+            self.fields["investigator"].queryset = staff_for_township(
+                case.township, roles.INVESTIGATOR, roles.SUPERVISOR
+            ).order_by("username")
 
 
 class ExtendForm(ExpectedStateForm):

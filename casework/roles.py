@@ -14,11 +14,11 @@ ADMINISTRATOR = "administrator"
 ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRATOR)
 
 
-def staff_for_township(township, role: str):
-    """Active users in `role` who see this township: its own staff and its county's staff."""
+def staff_for_township(township, *roles: str):
+    """Active users in any of `roles` who see this township: its own and its county's staff."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name=role)
+        .objects.filter(is_active=True, groups__name__in=roles)
         .filter(
             Q(staff_profile__unit__township=township)
             | Q(

@@ -1,12 +1,11 @@
 from .audit import AuditEntry, AuditHead, AuditLogIsAppendOnly
-from .case import CLOSED_STATES, Case, State
+from .case import Case, State
 from .documents import CaseDocument, DocumentType
 from .identity import IdentityRequest
 from .org import County, StaffProfile, Township, Unit
 from .otp import BackupCode, BackupCodeDevice
 
 __all__ = [
-    "CLOSED_STATES",
     "AuditEntry",
     "AuditHead",
     "AuditLogIsAppendOnly",

@@ -26,14 +26,6 @@ class State(models.TextChoices):
     TRANSFERRED = "transferred", _("Transferred to police (移送)")
 
 
-CLOSED_STATES = {
-    State.PENALIZED,
-    State.REWARDED,
-    State.UNFOUNDED,
-    State.TRANSFERRED,
-    State.ARCHIVED,
-}
-
 PERM_INVESTIGATE = "casework.investigate_case"
 PERM_DECIDE = "casework.decide_case"
 PERM_ARCHIVE = "casework.archive_case"

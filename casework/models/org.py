@@ -78,7 +78,3 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.unit}"
-
-    @property
-    def is_county_level(self) -> bool:
-        return self.unit.township_id is None
