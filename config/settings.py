@@ -216,6 +216,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# Requests hand work to the broker after their commit; a dead broker must cost them a fraction
+# of a second, not retries measured in seconds, and fire-and-forget tasks store no result.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -112,9 +112,12 @@ def create_report(
                 identity.save()
             _save_attachments(report, list(files), written)
             report_id = str(report.id)
-            transaction.on_commit(lambda: _after_new_report(report_id))
+            # robust: a dead broker or mail server after the commit is logged, never raised
+            # into the request: the citizen must still get the receipt, and the except below
+            # must never see a committed report (its evidence files stay).
+            transaction.on_commit(lambda: _after_new_report(report_id), robust=True)
     except BaseException:
-        _remove(written)
+        _remove(written)  # the transaction did not commit: its files belong to nothing
         raise
     log.info("report received", extra={"report": str(report.id), "channel": channel})
     return report, receipt
@@ -123,7 +126,10 @@ def create_report(
 def _after_new_report(report_id: str) -> None:
     from notifications.tasks import notify_new_report
 
-    notify_new_report.delay(report_id)
+    try:
+        notify_new_report.delay(report_id)
+    except Exception:
+        log.exception("new-report notification not handed over", extra={"report": report_id})
 
 
 @sensitive_variables()
