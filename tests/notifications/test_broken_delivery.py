@@ -72,12 +72,19 @@ def dead_broker():
     conf = celery_app.conf
     saved = conf.task_always_eager, conf.broker_url
     conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:9/0"
-    celery_app.pool.force_close_all()
+    _fresh_pool()
     try:
         yield
     finally:
         conf.task_always_eager, conf.broker_url = saved
-        celery_app.pool.force_close_all()
+        _fresh_pool()
+
+
+def _fresh_pool():
+    """Forget pooled broker connections (as after a fork) so the next publish uses the URL set
+    now; closing them would close kombu's shared pool for the real broker too."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def test_api_with_broker_down_answers_201_quickly(client, township, dead_broker):

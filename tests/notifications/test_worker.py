@@ -169,7 +169,10 @@ def test_worker_emails_the_clerk_once(worker, township, monkeypatch):
     )
     assert scheduled == [str(report.id)]
 
-    result = notify_new_report.apply_async(args=[str(report.id)], queue=worker.queue)
+    # Tasks keep no result by default; this test asks for one to read what the task returned.
+    result = notify_new_report.apply_async(
+        args=[str(report.id)], queue=worker.queue, ignore_result=False
+    )
 
     note = Notification.objects.filter(
         recipient=clerk, event=EVENT_NEW_REPORT, object_id=str(report.id)
@@ -199,7 +202,9 @@ def test_worker_emails_the_clerk_once(worker, township, monkeypatch):
         assert secret.encode() not in raw
 
     # A second delivery of the same task (as after a lost ack) sends nothing more.
-    again = notify_new_report.apply_async(args=[str(report.id)], queue=worker.queue)
+    again = notify_new_report.apply_async(
+        args=[str(report.id)], queue=worker.queue, ignore_result=False
+    )
     try:
         assert again.get(timeout=WAIT_SECONDS) == 0
     except Exception as exc:
