@@ -27,7 +27,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from casework.models import County, Township  # noqa: E402
+from org.models import County, Township  # noqa: E402
 from tipline import receipts, services  # noqa: E402
 from tipline.models import Report  # noqa: E402
 

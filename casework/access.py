@@ -8,9 +8,10 @@ something get 403.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from org.scope import townships_for
 from tipline.models import Report
 
-from .models import Case, IdentityRequest, Township
+from .models import Case, IdentityRequest
 
 WRITE_PERMS = (
     "casework.triage_report",
@@ -19,20 +20,6 @@ WRITE_PERMS = (
     "casework.decide_case",
     "casework.archive_case",
 )
-
-
-def townships_for(user):
-    if not user.is_authenticated or not user.is_active:
-        return Township.objects.none()
-    if user.is_superuser:
-        return Township.objects.all()
-    profile = getattr(user, "staff_profile", None)
-    if profile is None:
-        return Township.objects.none()
-    unit = profile.unit
-    if unit.township_id is None:
-        return Township.objects.filter(county_id=unit.county_id)
-    return Township.objects.filter(pk=unit.township_id)
 
 
 def can_write(user) -> bool:

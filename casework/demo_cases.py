@@ -8,12 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from pypdf import PdfWriter
 
+from org.models import Unit
 from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Category
 
 from . import services
-from .models import Case, DocumentType, Unit
+from .models import Case, DocumentType
 
 
 def _pdf():

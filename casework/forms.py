@@ -4,12 +4,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from org import roles
+from org.models import Unit
+from org.scope import staff_for_township
 from tipline.forms import EvidenceField, ReportForm
 from tipline.models import Channel, RejectionReason
 
-from . import roles
-from .models import Case, DocumentType, State, Unit
-from .roles import staff_for_township
+from .models import Case, DocumentType, State
 
 
 class ExpectedStateForm(forms.Form):

@@ -14,12 +14,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
+from org import deadlines
+from org.models import Unit
 from tipline import services as intake
-from tipline import storage
 from tipline.models import RejectionReason, Report, ReportMessage
+from vault import storage
 
-from . import audit, deadlines
-from .models import Case, CaseDocument, DocumentType, State, Unit
+from . import audit
+from .models import Case, CaseDocument, DocumentType, State
 
 
 class ServiceError(Exception):

@@ -40,7 +40,8 @@ else:
     TIPLINE_KEYS_AUTOCREATE = False
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site needs a verified second factor and signs in through /staff/.
+    "casework.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,9 +50,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_fsm",
+    # Foundations first, then the layers above them (imports only ever point down this list).
+    "org",
+    "vault",
+    "notifications",
     "tipline",
     "casework",
-    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +170,9 @@ TIPLINE_RATE_LIMITS = {
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 TIPLINE_REWARD_AMOUNT = "3000.00"
 
-# Deadline rules: (count, "working" | "calendar"); defaults from DESIGN.md §3 (行政处罚法 60, 85).
+# Deadline rules: (count, "working" | "calendar"). Acceptance within 7 working days of receipt;
+# a decision within 90 calendar days of acceptance (行政处罚法 art. 60) with one 30-day extension;
+# short periods are working days (art. 85).
 TIPLINE_DEADLINES = {
     "acceptance": (env_int("TIPLINE_ACCEPTANCE_WORKING_DAYS", 7, minimum=1), "working"),
     "decision": (env_int("TIPLINE_DECISION_DAYS", 90, minimum=1), "calendar"),
@@ -175,8 +181,6 @@ TIPLINE_DEADLINES = {
     "archive": (env_int("TIPLINE_ARCHIVE_WORKING_DAYS", 10, minimum=1), "working"),
 }
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
-# Staff password attempts per account before a pause (django-otp only throttles the token step).
-TIPLINE_LOGIN_FAILURES = (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

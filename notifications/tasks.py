@@ -6,7 +6,8 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from casework.roles import CLERK, staff_for_township
+from org.roles import CLERK
+from org.scope import staff_for_township
 from tipline.models import Report
 
 from .models import Notification

@@ -6,8 +6,10 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 
-from casework.models import County, Township
-from tipline import keyring
+from org.models import County, Township
+from vault import keyring
+
+pytest_plugins = ["tests.intake_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +44,7 @@ def _baseline_data_for_transactional_tests(request):
     ):
         return
     request.getfixturevalue("transactional_db")
-    from casework.roles import sync_groups
+    from org.roles import sync_groups
 
     sync_groups()
     importlib.import_module("casework.migrations.0003_default_checklist").create(apps, None)

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
-from tipline.keyring import KeyRing
+from vault.keyring import KeyRing
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = "TIPLINE_TEST_ENV_VALUE"

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import Township
+from org.models import Township
 
 from . import receipts
 from .attachments import AttachmentRejected, CleanFile, sanitize

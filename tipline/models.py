@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from . import crypto
+from vault.models import Sealed
 
 
 class Category(models.TextChoices):
@@ -34,43 +34,6 @@ class RejectionReason(models.TextChoices):
     ALREADY_HANDLED = "already_handled", _("Already handled, no new facts")
 
 
-class Sealed(models.Model):
-    """A row with its own data key, wrapped by a versioned key-encryption key."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kek_version = models.PositiveIntegerField(editable=False)
-    wrapped_key = models.BinaryField(editable=False)
-
-    class Meta:
-        abstract = True
-
-    def _row(self) -> tuple[str, str]:
-        return self._meta.db_table, str(self.id)
-
-    def data_key(self) -> bytes:
-        if not self.wrapped_key:
-            dek, self.kek_version, self.wrapped_key = crypto.new_data_key(*self._row())
-            self._dek = dek
-        if getattr(self, "_dek", None) is None:
-            self._dek = crypto.unwrap_key(self.wrapped_key, *self._row(), self.kek_version)
-        return self._dek
-
-    def seal(self, field: str, value: bytes) -> bytes:
-        return crypto.encrypt(self.data_key(), value, *self._row(), field)
-
-    def unseal(self, field: str, blob: bytes) -> bytes:
-        return crypto.decrypt(self.data_key(), blob, *self._row(), field)
-
-    def rewrap(self, ring) -> bool:
-        """Re-wrap the data key under the ring's current KEK; the data itself is untouched."""
-        if self.kek_version == ring.current_kek:
-            return False
-        dek = crypto.unwrap_key(self.wrapped_key, *self._row(), self.kek_version, ring)
-        self.wrapped_key = crypto.wrap_key(dek, *self._row(), ring.current_kek, ring)
-        self.kek_version = ring.current_kek
-        return True
-
-
 class Report(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received, awaiting review")
@@ -83,9 +46,7 @@ class Report(models.Model):
     receipt_hash = models.CharField(max_length=64, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=40, choices=Category.choices)
-    township = models.ForeignKey(
-        "casework.Township", on_delete=models.PROTECT, related_name="reports"
-    )
+    township = models.ForeignKey("org.Township", on_delete=models.PROTECT, related_name="reports")
     description = models.TextField(_("what happened"))
     occurred_on = models.DateField(_("when it happened"), null=True, blank=True)
     subject_name = models.CharField(_("name of the person or business"), max_length=100, blank=True)
@@ -128,7 +89,7 @@ class ReporterIdentity(Sealed):
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
-    FIELDS = ("name", "phone", "id_number")
+    SEALED_FIELDS = ("name", "phone", "id_number")
 
     class Meta:
         verbose_name = _("reporter identity")
@@ -139,7 +100,7 @@ class ReporterIdentity(Sealed):
 
     @sensitive_variables()
     def set_values(self, **values: str) -> None:
-        for field in self.FIELDS:
+        for field in self.SEALED_FIELDS:
             value = values.get(field) or ""
             setattr(self, f"{field}_sealed", self.seal(field, value.encode()) if value else None)
 
@@ -147,7 +108,7 @@ class ReporterIdentity(Sealed):
     def reveal(self) -> dict[str, str]:
         """Decrypt. Callers outside tests must go through the audited identity-access service."""
         out = {}
-        for field in self.FIELDS:
+        for field in self.SEALED_FIELDS:
             blob = getattr(self, f"{field}_sealed")
             out[field] = self.unseal(field, blob).decode() if blob else ""
         return out
@@ -173,6 +134,8 @@ class ReportMessage(models.Model):
 
 class Attachment(Sealed):
     """Evidence file, stored encrypted outside the database; the original file name is not kept."""
+
+    HAS_FILE = True
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(

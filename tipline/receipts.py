@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from .keyring import KeyRing, get_keyring
+from vault.keyring import KeyRing, get_keyring
 
 FILE_HEADER = "TIPLINE RECEIPT v1"
 _SEPARATORS = re.compile(r"[\s\-_.]+")

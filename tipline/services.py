@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from casework import deadlines
+from notifications import outbox
+from org import deadlines
+from vault import crypto, storage
 
-from . import crypto, receipts, storage, throttle
+from . import receipts, throttle
 from .attachments import CleanFile
 from .models import Attachment, Channel, Report, ReporterIdentity, ReportMessage
 
@@ -111,25 +113,14 @@ def create_report(
                     )
                 identity.save()
             _save_attachments(report, list(files), written)
-            report_id = str(report.id)
-            # robust: a dead broker or mail server after the commit is logged, never raised
-            # into the request: the citizen must still get the receipt, and the except below
-            # must never see a committed report (its evidence files stay).
-            transaction.on_commit(lambda: _after_new_report(report_id), robust=True)
+            # Never raises after the commit: the citizen must still get the receipt, and the
+            # except below must never see a committed report (its evidence files stay).
+            outbox.after_commit("notifications.tasks.notify_new_report", str(report.id))
     except BaseException:
         _remove(written)  # the transaction did not commit: its files belong to nothing
         raise
     log.info("report received", extra={"report": str(report.id), "channel": channel})
     return report, receipt
-
-
-def _after_new_report(report_id: str) -> None:
-    from notifications.tasks import notify_new_report
-
-    try:
-        notify_new_report.delay(report_id)
-    except Exception:
-        log.exception("new-report notification not handed over", extra={"report": report_id})
 
 
 @sensitive_variables()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from .keyring import get_keyring
+from vault.keyring import get_keyring
 
 GLOBAL = "all"
 

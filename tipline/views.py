@@ -8,11 +8,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casework.models import Township
+from org.models import Township
+from vault.keyring import get_keyring
 
 from . import receipts, services, throttle
 from .forms import FollowUpForm, ReceiptForm, ReportForm
-from .keyring import get_keyring
 from .models import Channel
 
 

@@ -27,6 +27,6 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casework", "0002_audithead_documenttype_auditentry_backupcodedevice_and_more")]
+    dependencies = [("casework", "0002_initial")]
 
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]

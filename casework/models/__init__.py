@@ -2,7 +2,6 @@ from .audit import AuditEntry, AuditHead, AuditLogIsAppendOnly
 from .case import Case, State
 from .documents import CaseDocument, DocumentType
 from .identity import IdentityRequest
-from .org import County, StaffProfile, Township, Unit
 from .otp import BackupCode, BackupCodeDevice
 
 __all__ = [
@@ -13,11 +12,7 @@ __all__ = [
     "BackupCodeDevice",
     "Case",
     "CaseDocument",
-    "County",
     "DocumentType",
     "IdentityRequest",
-    "StaffProfile",
     "State",
-    "Township",
-    "Unit",
 ]

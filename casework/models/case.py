@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from org.models import Township, Unit
 from tipline.models import Category
-
-from .org import Township, Unit
 
 
 class State(models.TextChoices):

@@ -5,7 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tipline.models import Category, Sealed
+from tipline.models import Category
+from vault.models import Sealed
 
 from .case import Case
 
@@ -54,6 +55,8 @@ class DocumentType(models.Model):
 
 class CaseDocument(Sealed):
     """A filed document: an uploaded file stored encrypted, or one the system generated."""
+
+    HAS_FILE = True
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     doc_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")

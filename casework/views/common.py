@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 
-from tipline import storage
+from vault import storage
 
 from ..services import ServiceError
 

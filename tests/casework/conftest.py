@@ -6,8 +6,9 @@ from django.contrib.auth.models import Group
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework import roles, services
-from casework.models import StaffProfile, Township, Unit
+from casework import services
+from org import roles
+from org.models import StaffProfile, Township, Unit
 from tipline import services as intake
 from tipline.models import Category
 

@@ -26,10 +26,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve
 from PIL import Image
 
-from casework import identity, roles, services
+from casework import identity, services
 from casework.models import DocumentType, IdentityRequest
 from casework.urls import urlpatterns
 from casework.views.cases import TRANSITIONS
+from org import roles
 from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Category, Report

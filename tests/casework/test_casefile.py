@@ -6,8 +6,8 @@ from django.utils.translation import gettext
 
 from casework import casefile, services
 from casework.models import DocumentType, State
-from tipline import storage
 from tipline.models import Category
+from vault import storage
 
 from .conftest import new_report
 from .test_workflow import BASE_DOCS, file_docs

@@ -54,7 +54,8 @@ def test_graph_transitions_outputs_every_state_and_transition():
 def counts():
     from django.contrib.auth import get_user_model
 
-    from casework.models import CaseDocument, County, StaffProfile, Township, Unit
+    from casework.models import CaseDocument
+    from org.models import County, StaffProfile, Township, Unit
 
     return {
         model.__name__: model.objects.count()

@@ -227,7 +227,7 @@ def test_link_report_and_transition_on_one_case_do_not_deadlock(case, township, 
     """
     from django.db import transaction
 
-    from casework.models import Township
+    from org.models import Township
 
     repeat = new_report(township)
     services.assign(

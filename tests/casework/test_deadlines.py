@@ -7,8 +7,9 @@ import chinese_calendar
 import pytest
 from django.utils import timezone, translation
 
-from casework import deadlines, services
+from casework import services
 from casework.models import AuditEntry, Case, State
+from org import deadlines
 from tipline import services as intake
 from tipline.models import Category
 
@@ -65,7 +66,7 @@ def test_year_without_data_falls_back_to_weekdays(caplog):
     deadlines._warn_no_data.cache_clear()
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2030, 10, 1))
-    with caplog.at_level(logging.WARNING, logger="casework.deadlines"):
+    with caplog.at_level(logging.WARNING, logger="org.deadlines"):
         # 2030-09-30 is a Monday; Mon–Fri only, National Day not known.
         assert deadlines.add_working_days(date(2030, 9, 30), 7) == date(2030, 10, 9)
         assert deadlines.add_working_days(date(2030, 10, 4), 1) == date(2030, 10, 7)

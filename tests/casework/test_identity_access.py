@@ -11,13 +11,14 @@ from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from casework import identity, roles, services
+from casework import identity, services
 from casework.models import AuditEntry, CaseDocument, IdentityRequest
 from casework.services import NotAllowed, ServiceError
 from notifications.tasks import notify_new_report
+from org import roles
 from tipline import services as intake
-from tipline import storage
 from tipline.models import Category
+from vault import storage
 
 from .conftest import make_staff
 

@@ -21,8 +21,9 @@ from django.utils.html import escape
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from pypdf import PdfWriter
 
-from casework import audit, deadlines, services
+from casework import audit, services
 from casework.models import AuditEntry, Case, DocumentType, State
+from org import deadlines
 from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Channel, Report, ReportMessage

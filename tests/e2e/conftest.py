@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from casework import roles
-from casework.models import County, StaffProfile, Township, Unit
+from org import roles
+from org.models import County, StaffProfile, Township, Unit
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself
 # (fixtures, checks on stored rows) would otherwise trip Django's async-safety guard.

@@ -7,9 +7,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tipline import receipts, storage
-from tipline.keyring import get_keyring
+from tipline import receipts
 from tipline.models import Attachment, Report, ReportMessage
+from vault import storage
+from vault.keyring import get_keyring
 
 pytestmark = pytest.mark.e2e
 

@@ -11,12 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import override_settings
 
-from casework import roles
-from casework.models import StaffProfile, Unit
 from config.celery import app as celery_app
-from tipline import storage
+from org import roles
+from org.models import StaffProfile, Unit
 from tipline.models import Attachment, Report
 from tipline.services import find_by_receipt
+from vault import storage
 
 from ..tipline.helpers import form_data, upload
 

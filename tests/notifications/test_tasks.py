@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from casework import roles
-from casework.models import StaffProfile, Unit
 from notifications.models import Notification
 from notifications.tasks import EVENT_NEW_REPORT, notify_new_report
+from org import roles
+from org.models import StaffProfile, Unit
 from tipline import services
 from tipline.models import Report
 

@@ -22,10 +22,11 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from kombu import Exchange, Queue
 
-from casework import roles
-from casework.models import StaffProfile, Unit
+from notifications import outbox
 from notifications.models import Notification
 from notifications.tasks import EVENT_NEW_REPORT, notify_new_report
+from org import roles
+from org.models import StaffProfile, Unit
 from tipline import services
 
 pytestmark = [
@@ -158,7 +159,7 @@ def test_worker_emails_the_clerk_once(worker, township, monkeypatch):
     # instead of sending it there: this test's worker listens on its own queue only, and other
     # tests' leftovers on the default queue must not be able to satisfy it.
     scheduled = []
-    monkeypatch.setattr(services, "_after_new_report", scheduled.append)
+    monkeypatch.setattr(outbox, "_hand_over", lambda name, args: scheduled.append(args[0]))
     report, _receipt = services.create_report(
         services.ReportInput(
             category="sex_determination",

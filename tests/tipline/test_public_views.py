@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils.html import escape
 from PIL import Image
 
-from tipline import receipts, storage
+from tipline import receipts
 from tipline.models import Attachment, Report, ReporterIdentity, ReportMessage
+from vault import storage
 
 from .helpers import CAMERA_SERIAL, GPS_MARKER, VALID_ID, form_data, jpeg_with_gps, upload
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from tipline import keyring, receipts, services
+from tipline import receipts, services
 from tipline.models import Report
+from vault import keyring
 
 
 def test_generate_gives_16_random_ascii_digits(settings):

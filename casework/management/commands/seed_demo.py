@@ -7,9 +7,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from casework import roles
 from casework.demo_cases import demo_cases
-from casework.models import Case, County, StaffProfile, Township, Unit
+from casework.models import Case
+from org import roles
+from org.models import County, StaffProfile, Township, Unit
 from tipline import services
 from tipline.models import Category, Channel, Report
 

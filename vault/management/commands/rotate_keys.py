@@ -2,14 +2,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tipline import keyring
-from tipline.models import Attachment, ReporterIdentity
+from vault import keyring
+from vault.models import sealed_models
 
 
 class Command(BaseCommand):
     help = (
-        "Add a new key-encryption key to the key ring and re-wrap every data key under it. "
-        "Old versions stay in the ring so older backups remain readable."
+        "Add a new key-encryption key to the key ring and re-wrap the data key of every sealed "
+        "row of every sealed model under it. Old versions stay in the ring so older backups "
+        "remain readable."
     )
 
     def add_arguments(self, parser):
@@ -28,12 +29,17 @@ class Command(BaseCommand):
             keyring.reset_cache()
             self.stdout.write(f"Added key-encryption key version {version} to {path}.")
         total = 0
-        for model in (ReporterIdentity, Attachment):
+        for model in sealed_models():
+            count = 0
             stale = model.objects.exclude(kek_version=ring.current_kek).values_list("pk", flat=True)
             for pk in stale.iterator():
+                # One row per transaction: a long rotation never holds many locks, and an
+                # interrupted one is finished by running it again (--rewrap-only).
                 with transaction.atomic():
                     row = model.objects.select_for_update().get(pk=pk)
                     if row.rewrap(ring):
                         row.save(update_fields=["wrapped_key", "kek_version"])
-                        total += 1
+                        count += 1
+            self.stdout.write(f"  {model._meta.label}: {count}")
+            total += count
         self.stdout.write(f"Re-wrapped {total} data keys under version {ring.current_kek}.")

@@ -1,4 +1,4 @@
-"""Fixtures for the public-intake tests."""
+"""Fixtures for tests that file reports (intake, vault, notifications)."""
 
 import pytest
 

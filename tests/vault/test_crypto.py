@@ -3,10 +3,10 @@
 import pytest
 from django.db import connection
 
-from tipline import crypto, keyring
 from tipline.models import ReporterIdentity
+from vault import crypto, keyring
 
-from .helpers import VALID_ID
+from ..tipline.helpers import VALID_ID
 
 NAME = "李举报"
 PHONE = "13912345678"

@@ -7,11 +7,12 @@ import stat
 import pytest
 from django.core.management import CommandError, call_command
 
-from tipline import keyring, storage
-from tipline.keyring import KeyRing, KeyRingError
 from tipline.models import Attachment, ReporterIdentity
+from vault import keyring, storage
+from vault.keyring import KeyRing, KeyRingError
+from vault.models import sealed_models
 
-from .helpers import VALID_ID, jpeg_with_gps
+from ..tipline.helpers import VALID_ID, jpeg_with_gps
 
 IDENTITY = {"name": "赵轮换", "phone": "13600001111", "id_number": VALID_ID}
 
@@ -42,7 +43,7 @@ def sealed_rows(ring_file, make_report):
 
 
 def snapshot():
-    rows = [*ReporterIdentity.objects.all(), *Attachment.objects.all()]
+    rows = [row for model in sealed_models() for row in model.objects.all()]
     return {r.pk: (r.kek_version, bytes(r.wrapped_key)) for r in rows}
 
 

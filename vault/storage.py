@@ -1,22 +1,21 @@
-"""Encrypted attachment files on disk. Never under a public URL; read only through services."""
+"""Encrypted files of sealed rows (evidence, case documents). Never under a public URL; read
+only through services. Each file is sealed with its row's data key under the field "content"."""
 
 import os
 from pathlib import Path
 
 from django.conf import settings
 
-from .models import Attachment
+
+def path_for(row) -> Path:
+    return Path(settings.TIPLINE_ATTACHMENT_DIR) / f"{row.id}.bin"
 
 
-def path_for(attachment: Attachment) -> Path:
-    return Path(settings.TIPLINE_ATTACHMENT_DIR) / f"{attachment.id}.bin"
-
-
-def write(attachment: Attachment, content: bytes) -> Path:
+def write(row, content: bytes) -> Path:
     """Encrypt and write durably; the caller removes the file if its transaction fails."""
-    path = path_for(attachment)
+    path = path_for(row)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    blob = attachment.seal("content", content)
+    blob = row.seal("content", content)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -31,5 +30,5 @@ def write(attachment: Attachment, content: bytes) -> Path:
     return path
 
 
-def read(attachment: Attachment) -> bytes:
-    return attachment.unseal("content", path_for(attachment).read_bytes())
+def read(row) -> bytes:
+    return row.unseal("content", path_for(row).read_bytes())

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tipline.keyring import KeyRing
+from vault.keyring import KeyRing
 
 
 class Command(BaseCommand):

@@ -1,7 +1,4 @@
-"""Staff roles (Django groups) and who is responsible for a township."""
-
-from django.contrib.auth import get_user_model
-from django.db.models import Q
+"""Staff roles: Django groups and the permissions each holds (synced after every migrate)."""
 
 CLERK = "clerk"
 INVESTIGATOR = "investigator"
@@ -12,22 +9,6 @@ AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
 
 ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRATOR)
-
-
-def staff_for_township(township, *roles: str):
-    """Active users in any of `roles` who see this township: its own and its county's staff."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=roles)
-        .filter(
-            Q(staff_profile__unit__township=township)
-            | Q(
-                staff_profile__unit__township__isnull=True,
-                staff_profile__unit__county_id=township.county_id,
-            )
-        )
-        .distinct()
-    )
 
 
 _VIEW = ["casework.view_case", "tipline.view_report"]
@@ -50,12 +31,12 @@ ROLE_PERMISSIONS = {
     ADMINISTRATOR: [
         *_VIEW,
         "casework.view_audit",
-        "casework.add_township",
-        "casework.change_township",
-        "casework.add_unit",
-        "casework.change_unit",
-        "casework.add_staffprofile",
-        "casework.change_staffprofile",
+        "org.add_township",
+        "org.change_township",
+        "org.add_unit",
+        "org.change_unit",
+        "org.add_staffprofile",
+        "org.change_staffprofile",
         "casework.add_documenttype",
         "casework.change_documenttype",
     ],
