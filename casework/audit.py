@@ -6,6 +6,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from .audit_catalogue import Action
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -29,8 +30,17 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class UnknownAction(ValueError):
+    """An action name missing from the catalogue (a programming error, never user input)."""
+
+
 def record(actor, action: str, obj=None, *, object_type: str = "", object_id="", **data):
-    """Append one entry, chained to the previous one. Serialised by locking the head row."""
+    """Append one entry, chained to the previous one. Serialised by locking the head row.
+
+    ``action`` must be in the catalogue (audit_catalogue.Action)."""
+    if action not in Action.values:
+        raise UnknownAction(f"{action!r} is not in the audit catalogue")
+    action = str(action)  # the plain value, never the enum member, goes into the hash
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

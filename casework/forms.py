@@ -89,17 +89,38 @@ class ExtendForm(ExpectedStateForm):
     )
 
 
-class OutcomeForm(ExpectedStateForm):
-    outcome = forms.CharField(
-        label=_("Outcome"),
-        max_length=5000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    receiving_unit = forms.CharField(label=_("Receiving unit"), max_length=200, required=False)
-    transferred_on = forms.DateField(
-        label=_("Date of transfer"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+def _step_fields():
+    return {
+        "outcome": forms.CharField(
+            label=_("Outcome"),
+            max_length=5000,
+            required=False,  # the step says what is missing, in its own words
+            widget=forms.Textarea(attrs={"rows": 3}),
+        ),
+        "receiving_unit": forms.CharField(
+            label=_("Receiving unit"), max_length=200, required=False
+        ),
+        "transferred_on": forms.DateField(
+            label=_("Date of transfer"),
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+        ),
+    }
+
+
+class StepForm(ExpectedStateForm):
+    """The values one step of the case machine asks for (its declaration names them)."""
+
+    def __init__(self, *args, step, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{step.name}_%s")  # one form per step on the page
+        super().__init__(*args, **kwargs)
+        fields = _step_fields()
+        for name in step.inputs:
+            self.fields[name] = fields[name]
+        self.step = step
+
+    def inputs(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.step.inputs}
 
 
 class DocumentForm(forms.Form):

@@ -9,15 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from org import scope
 from tipline.models import Report, ReporterIdentity
 
 from . import audit
+from .audit_catalogue import Action
+from .errors import NotAllowed, ServiceError
 from .models import IdentityRequest
-from .services import NotAllowed, ServiceError, _require
+from .services import _require
 
 
 def request_access(report: Report, user, reason: str) -> IdentityRequest:
     _require(user, "casework.request_identity")
+    scope.require(user, report.township_id)
     if len(reason.strip()) < 10:
         raise ServiceError(_("Explain why you need to see the reporter's identity."))
     if not ReporterIdentity.objects.filter(report=report).exists():
@@ -26,14 +30,19 @@ def request_access(report: Report, user, reason: str) -> IdentityRequest:
         req = IdentityRequest.objects.create(
             report=report, requested_by=user, reason=reason.strip()
         )
-        audit.record(user, "identity.requested", req, report=str(report.id))
+        audit.record(user, Action.IDENTITY_REQUESTED, req, report=str(report.id))
     return req
 
 
 def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequest:
     _require(custodian, "casework.decide_identity")
     with transaction.atomic():
-        req = IdentityRequest.objects.select_for_update().get(pk=request_id)
+        req = (
+            IdentityRequest.objects.select_for_update(of=("self",))
+            .select_related("report")
+            .get(pk=request_id)
+        )
+        scope.require(custodian, req.report.township_id)
         if req.requested_by_id == custodian.pk:
             raise NotAllowed(_("You cannot decide on your own request."))
         if req.status != IdentityRequest.Status.PENDING:
@@ -44,7 +53,8 @@ def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequ
         if approve:
             req.expires_at = now + timedelta(minutes=settings.TIPLINE_IDENTITY_ACCESS_MINUTES)
         req.save()
-        audit.record(custodian, f"identity.{req.status}", req, report=str(req.report_id))
+        action = Action.IDENTITY_APPROVED if approve else Action.IDENTITY_REFUSED
+        audit.record(custodian, action, req, report=str(req.report_id))
     return req
 
 
@@ -55,7 +65,8 @@ def reveal(request_id, user) -> dict[str, str]:
         req = IdentityRequest.objects.select_related("report").get(pk=request_id)
         if not req.usable_by(user):
             raise NotAllowed(_("This approval is not valid for you now (it may have expired)."))
+        scope.require(user, req.report.township_id)  # e.g. the requester moved township since
         identity = ReporterIdentity.objects.get(report=req.report)
         values = identity.reveal()
-        audit.record(user, "identity.viewed", req, report=str(req.report_id))
+        audit.record(user, Action.IDENTITY_VIEWED, req, report=str(req.report_id))
     return values

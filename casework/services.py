@@ -1,8 +1,9 @@
 """State changes of reports and cases. One function per change: lock, check, save, audit.
 
-Views call only these. Each runs in one transaction, locks the row it changes, checks the
-user's permission (django-fsm does not) and the preconditions, and writes its audit entry in the
-same transaction, so a change and its record stand or fall together.
+Views, tasks and commands call only these. Each runs in one transaction, locks the row it
+changes, checks that the row lies in the user's townships, the user's permission (django-fsm does
+not) and the preconditions, and writes its audit entry in the same transaction, so a change and
+its record stand or fall together.
 """
 
 from datetime import date
@@ -12,31 +13,21 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed, has_transition_perm
+from django_fsm import TransitionNotAllowed
 
-from org import deadlines
-from org.models import Unit
+from org import deadlines, scope
+from org.models import Township, Unit
 from tipline import services as intake
 from tipline.models import RejectionReason, Report, ReportMessage
 from vault import storage
 
-from . import audit
-from .models import Case, CaseDocument, DocumentType, State
+from . import audit, documents, rules, steps
+from .audit_catalogue import Action
+from .errors import CaseChanged, NotAllowed, ServiceError
+from .models import Case, CaseDocument, DocumentType
+from .states import PERM_INVESTIGATE, PERM_TRIAGE, State
 
-
-class ServiceError(Exception):
-    """A rule stopped the change; the message is shown to the user."""
-
-
-class NotAllowed(ServiceError):
-    pass
-
-
-class CaseChanged(ServiceError):
-    def __init__(self):
-        super().__init__(
-            _("This case was changed by someone else in the meantime. Reload it and try again.")
-        )
+__all__ = ["CaseChanged", "NotAllowed", "ServiceError"]  # and the services below
 
 
 def _require(user, perm: str):
@@ -44,18 +35,27 @@ def _require(user, perm: str):
         raise NotAllowed(_("You are not allowed to do this."))
 
 
-def _locked_case(case_id, expected_state: str | None) -> Case:
+def _ensure(refusal: rules.Refusal | None) -> None:
+    if refusal is not None:
+        raise (NotAllowed if refusal.forbidden else ServiceError)(str(refusal.message))
+
+
+def _locked_case(case_id, user, expected_state: str | None = None) -> Case:
     # of=("self",): lock the case row only. Locking the joined township row too made a case step
     # and link_report (report+township, then case) able to deadlock each other.
     case = Case.objects.select_for_update(of=("self",)).select_related("township").get(pk=case_id)
+    # Scope before anything else: an outsider learns nothing about the case, not even its state.
+    scope.require(user, case.township_id)
     if expected_state is not None and case.state != expected_state:
         raise CaseChanged()
     return case
 
 
-def _locked_report(report_id) -> Report:
+def _locked_report(report_id, user) -> Report:
     qs = Report.objects.select_for_update(of=("self",)).select_related("township")
-    return qs.get(pk=report_id)
+    report = qs.get(pk=report_id)
+    scope.require(user, report.township_id)
+    return report
 
 
 # --- triage -------------------------------------------------------------------------------
@@ -68,11 +68,11 @@ def _ensure_untriaged(report: Report):
 
 def reject_report(report_id, user, reason: str, note: str) -> Report:
     """不予受理: the reporter sees the reason and the note."""
-    _require(user, "casework.triage_report")
+    _require(user, PERM_TRIAGE)
     if reason not in RejectionReason.values:
         raise ServiceError(_("Choose one of the listed reasons."))
     with transaction.atomic():
-        report = _locked_report(report_id)
+        report = _locked_report(report_id, user)
         _ensure_untriaged(report)
         report.status = Report.Status.REJECTED
         report.rejection_reason = reason
@@ -84,7 +84,7 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
             text = str(RejectionReason(reason).label)
             body = f"{_('Not accepted')}: {text}" + (f"\n{note}" if note else "")
         ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
-        audit.record(user, "report.rejected", report, reason=reason)
+        audit.record(user, Action.REPORT_REJECTED, report, reason=reason)
     return report
 
 
@@ -103,12 +103,12 @@ def _next_number(township, today: date) -> str:
 
 def open_case(report_id, user, *, title: str = "", involves_birth_permit=False) -> Case:
     """受理: accept the report and open a new case for it."""
-    _require(user, "casework.triage_report")
+    _require(user, PERM_TRIAGE)
     with transaction.atomic():
-        report = _locked_report(report_id)
+        report = _locked_report(report_id, user)
         _ensure_untriaged(report)
         # Lock the township row so two clerks cannot draw the same case number.
-        township = type(report.township).objects.select_for_update().get(pk=report.township_id)
+        township = Township.objects.select_for_update().get(pk=report.township_id)
         now = timezone.now()
         case = Case(
             number=_next_number(township, timezone.localdate(now)),
@@ -123,7 +123,7 @@ def open_case(report_id, user, *, title: str = "", involves_birth_permit=False) 
         case.next_due = case.compute_next_due()
         case.save()
         _accept_into(report, case, user, now)
-        audit.record(user, "case.opened", case, report=str(report.id), number=case.number)
+        audit.record(user, Action.CASE_OPENED, case, report=str(report.id), number=case.number)
     return case
 
 
@@ -140,26 +140,27 @@ def _accept_into(report: Report, case: Case, user, now):
 
 def link_report(report_id, case_id, user) -> Case:
     """A repeat report of a case that already exists: accept it into that case."""
-    _require(user, "casework.triage_report")
+    _require(user, PERM_TRIAGE)
     with transaction.atomic():
-        report = _locked_report(report_id)
+        report = _locked_report(report_id, user)
         _ensure_untriaged(report)
-        case = _locked_case(case_id, None)
+        case = _locked_case(case_id, user)
         if case.township_id != report.township_id:
             raise ServiceError(_("A report can only be linked to a case of its own township."))
         if case.state == State.ARCHIVED:
             raise ServiceError(_("This case is archived; open a new case instead."))
         _accept_into(report, case, user, timezone.now())
-        audit.record(user, "report.linked", report, case=case.number)
+        audit.record(user, Action.REPORT_LINKED, report, case=case.number)
     return case
 
 
 def register_staff_tip(user, data: intake.ReportInput, channel: str, files=()):
     """A tip taken by phone, from the mailbox, by letter or in person, entered by staff."""
-    _require(user, "casework.triage_report")
+    _require(user, PERM_TRIAGE)
+    scope.require(user, data.township_id)
     with transaction.atomic():
         report, receipt = intake.create_report(data, channel=channel, files=files)
-        audit.record(user, "report.registered", report, channel=channel)
+        audit.record(user, Action.REPORT_REGISTERED, report, channel=channel)
     return report, receipt
 
 
@@ -169,27 +170,27 @@ def register_staff_tip(user, data: intake.ReportInput, channel: str, files=()):
 def assign(case_id, user, *, unit_id: int, investigator, expected_state=None) -> Case:
     _require(user, "casework.assign_case")
     with transaction.atomic():
-        case = _locked_case(case_id, expected_state)
-        if case.state not in (State.ACCEPTED, State.INVESTIGATING):
-            raise ServiceError(_("Only open cases can be assigned."))
+        case = _locked_case(case_id, user, expected_state)
+        _ensure(rules.assign(user, case))
         unit = Unit.objects.get(pk=unit_id)
         if unit.county_id != case.township.county_id or unit.township_id not in (
             None,
             case.township_id,
         ):
             raise ServiceError(_("This unit does not serve the case's township."))
-        if investigator is not None:
-            from .access import townships_for
-
-            if (
-                not investigator.has_perm("casework.investigate_case")
-                or not townships_for(investigator).filter(pk=case.township_id).exists()
-            ):
-                raise ServiceError(_("This person cannot investigate cases of this township."))
+        if investigator is not None and not (
+            investigator.has_perm(PERM_INVESTIGATE)
+            and scope.in_scope(investigator, case.township_id)
+        ):
+            raise ServiceError(_("This person cannot investigate cases of this township."))
         before = {"unit": case.unit_id, "investigator": case.investigator_id}
         case.unit, case.investigator = unit, investigator
         case.save(update_fields=["unit", "investigator"])
-        action = "case.reassigned" if before["investigator"] or before["unit"] else "case.assigned"
+        action = (
+            Action.CASE_REASSIGNED
+            if before["investigator"] or before["unit"]
+            else Action.CASE_ASSIGNED
+        )
         audit.record(
             user,
             action,
@@ -207,141 +208,106 @@ def extend_deadline(case_id, user, reason: str, expected_state=None) -> Case:
     if not reason.strip():
         raise ServiceError(_("Give the reason for the extension."))
     with transaction.atomic():
-        case = _locked_case(case_id, expected_state)
-        if case.extended_at:
-            raise ServiceError(_("This case's deadline has already been extended once."))
-        if case.state not in (State.ACCEPTED, State.INVESTIGATING):
-            raise ServiceError(_("Only open cases can be extended."))
+        case = _locked_case(case_id, user, expected_state)
+        _ensure(rules.extend(user, case))
         old = case.decision_due
         case.decision_due = deadlines.due("extension", old)
         case.extended_at, case.extension_reason = timezone.now(), reason.strip()
         case.next_due = case.compute_next_due()
         case.save(update_fields=["decision_due", "extended_at", "extension_reason", "next_due"])
         audit.record(
-            user, "case.extended", case, old_due=old, new_due=case.decision_due, reason=reason
+            user, Action.CASE_EXTENDED, case, old_due=old, new_due=case.decision_due, reason=reason
         )
     return case
 
 
-# --- transitions ----------------------------------------------------------------------------
+# --- steps of the case machine ------------------------------------------------------------
 
 
-def _transition(case_id, user, name: str, expected_state=None, prepare=None, **audit_data) -> Case:
+def _impossible() -> str:
+    return _("This step is not possible in the case's current state.")
+
+
+def take_step(case_id, user, name: str, *, expected_state=None, **inputs) -> Case:
+    """Take one declared step (casework/steps.py): the one path every case transition runs."""
+    step = steps.STEPS.get(name)
+    if step is None:
+        raise ServiceError(_impossible())
+    missing = step.missing(inputs)
+    if missing:
+        raise ServiceError(str(missing))
     with transaction.atomic():
-        case = _locked_case(case_id, expected_state)
-        method = getattr(case, name)
-        if not has_transition_perm(method, user):
-            # has_transition_perm folds state, conditions and permission together: say which.
-            meta = method._django_fsm
-            if not meta.has_transition(case.state):
-                raise (
-                    CaseChanged()
-                    if expected_state is None
-                    else ServiceError(_("This step is not possible in the case's current state."))
-                )
-            if not meta.has_transition_perm(case, case.state, user):
-                raise NotAllowed(_("You are not allowed to do this."))
-            if prepare:
-                prepare(case)  # conditions may depend on what the user entered
-            if not meta.conditions_met(case, case.state):
-                raise ServiceError(_transition_blocker(case, name))
-        elif prepare:
-            prepare(case)
+        case = _locked_case(case_id, user, expected_state)
+        if case.state not in step.sources:
+            # Without an expected state the caller saw nothing: someone else moved the case on.
+            if expected_state is None:
+                raise CaseChanged()
+            raise ServiceError(_impossible())
+        if not user.has_perm(step.permission):
+            raise NotAllowed(_("You are not allowed to do this."))
+        step.store(case, inputs)
+        blocked = step.blocker(case)
+        if blocked:
+            raise ServiceError(str(blocked))
         source = case.state
         try:
-            method()
-        except TransitionNotAllowed:
-            raise ServiceError(_transition_blocker(case, name)) from None
+            getattr(case, step.name)()
+        except TransitionNotAllowed:  # a condition changed under the lock (should not happen)
+            raise ServiceError(
+                _("This step is not possible in the case's current state.")
+            ) from None
         now = timezone.now()
-        today = timezone.localdate(now)
-        if (
-            case.state in (State.PENALIZED, State.UNFOUNDED, State.TRANSFERRED)
-            and not case.closed_at
-        ):
-            case.closed_at = now
-            case.feedback_due = deadlines.due("feedback", today)
-            case.archive_due = deadlines.due("archive", today)
-        if case.state == State.PENALIZED:
-            case.penalized_at, case.approved_by = now, user
-        if case.state == State.REWARDED:
-            case.rewarded_at = now
-        if case.state == State.ARCHIVED:
-            case.archived_at = now
+        for effect in step.effects:
+            effect(case, user, now)
         case.next_due = case.compute_next_due()
         case.save()
-        if case.state == State.ARCHIVED:
-            Report.objects.filter(case=case).update(status=Report.Status.CLOSED)
         audit.record(
             user,
-            "case.transition",
+            Action.CASE_TRANSITION,
             case,
-            transition=name,
+            transition=step.name,
             source=source,
             target=case.state,
-            **audit_data,
+            **{name: inputs[name] for name in step.audited_inputs},
         )
     return case
-
-
-def _transition_blocker(case: Case, name: str) -> str:
-    messages = {
-        "start_investigation": _("Assign a unit and an investigator first."),
-        "penalize": _("File the penalty decision document (处罚决定书/处理文件) first."),
-        "reward": _("File the reward approval form (奖励审批表) first."),
-        "archive": _("The case file is incomplete; file the missing documents first."),
-    }
-    return messages.get(name, _("This step is not possible in the case's current state."))
 
 
 def start_investigation(case_id, user, expected_state=None):
-    return _transition(case_id, user, "start_investigation", expected_state)
+    return take_step(case_id, user, "start_investigation", expected_state=expected_state)
 
 
 def penalize(case_id, user, outcome: str, expected_state=None):
     """查处, approved by the supervisor who takes this step."""
-
-    def prepare(case):
-        case.outcome = outcome.strip()
-
-    if not outcome.strip():
-        raise ServiceError(_("Describe the penalty decided."))
-    return _transition(case_id, user, "penalize", expected_state, prepare)
+    return take_step(case_id, user, "penalize", expected_state=expected_state, outcome=outcome)
 
 
 def find_unfounded(case_id, user, outcome: str, expected_state=None):
-    if not outcome.strip():
-        raise ServiceError(_("Explain why the report could not be substantiated."))
-
-    def prepare(case):
-        case.outcome = outcome.strip()
-
-    return _transition(case_id, user, "find_unfounded", expected_state, prepare)
+    return take_step(
+        case_id, user, "find_unfounded", expected_state=expected_state, outcome=outcome
+    )
 
 
 def transfer(case_id, user, receiving_unit: str, transferred_on: date, expected_state=None):
-    if not receiving_unit.strip() or not transferred_on:
-        raise ServiceError(_("Name the receiving unit and the date of transfer."))
-
-    def prepare(case):
-        case.transfer_unit, case.transferred_on = receiving_unit.strip(), transferred_on
-
-    return _transition(
+    return take_step(
         case_id,
         user,
         "transfer",
-        expected_state,
-        prepare,
+        expected_state=expected_state,
         receiving_unit=receiving_unit,
-        on=transferred_on,
+        transferred_on=transferred_on,
     )
 
 
 def reward(case_id, user, expected_state=None):
-    return _transition(case_id, user, "reward", expected_state)
+    return take_step(case_id, user, "reward", expected_state=expected_state)
 
 
 def archive(case_id, user, expected_state=None):
-    return _transition(case_id, user, "archive", expected_state)
+    return take_step(case_id, user, "archive", expected_state=expected_state)
+
+
+# --- the reporters ----------------------------------------------------------------------------
 
 
 def give_feedback(case_id, user, body: str) -> Case:
@@ -350,9 +316,8 @@ def give_feedback(case_id, user, body: str) -> Case:
     if not body.strip():
         raise ServiceError(_("Write the message to the reporter."))
     with transaction.atomic():
-        case = _locked_case(case_id, None)
-        if not case.closed_at:
-            raise ServiceError(_("Feedback is given once the case has an outcome."))
+        case = _locked_case(case_id, user)
+        _ensure(rules.give_feedback(user, case))
         for report in Report.objects.filter(case=case):
             ReportMessage.objects.create(
                 report=report, author=ReportMessage.Author.STAFF, body=body.strip()
@@ -361,46 +326,50 @@ def give_feedback(case_id, user, body: str) -> Case:
             case.feedback_given_at = timezone.now()
             case.next_due = case.compute_next_due()
             case.save(update_fields=["feedback_given_at", "next_due"])
-        audit.record(user, "case.feedback", case)
+        audit.record(user, Action.CASE_FEEDBACK, case)
     return case
 
 
 def message_reporter(report_id, user, body: str) -> ReportMessage:
     """A question or note to the reporter, shown on their receipt page."""
-    _require(user, "casework.investigate_case")
+    _require(user, PERM_INVESTIGATE)
     if not body.strip():
         raise ServiceError(_("Write the message to the reporter."))
     with transaction.atomic():
-        report = _locked_report(report_id)
+        report = _locked_report(report_id, user)
         message = ReportMessage.objects.create(
             report=report, author=ReportMessage.Author.STAFF, body=body.strip()
         )
-        audit.record(user, "report.message_sent", report)
+        audit.record(user, Action.REPORT_MESSAGE_SENT, report)
     return message
 
 
 # --- case file ------------------------------------------------------------------------------
 
 
-def _file(case_id, user, doc_type, content: bytes, *, mime, extension, title, generated, action):
-    """Write the encrypted file, then the row and its audit entry; remove the file on failure."""
+def _file(case_id, user, doc_type, content, *, mime, extension, title, generated, action):
+    """Write the encrypted file, then the row and its audit entry; remove the file on failure.
+
+    ``content`` is bytes, or a callable that makes them from the locked case (generated forms
+    are rendered from what the case holds once it is locked, not before).
+    """
     written = None
     try:
         with transaction.atomic():
-            case = _locked_case(case_id, None)
-            if case.state == State.ARCHIVED:
-                raise ServiceError(_("An archived case file cannot be changed."))
+            case = _locked_case(case_id, user)
+            _ensure(rules.file_document(user, case))
+            data = content(case) if callable(content) else content
             doc = CaseDocument(
                 case=case,
                 doc_type=doc_type,
                 title=title,
                 mime=mime,
                 extension=extension,
-                size=len(content),
+                size=len(data),
                 uploaded_by=user,
                 generated=generated,
             )
-            written = storage.write(doc, content)
+            written = storage.write(doc, data)
             doc.save()
             audit.record(user, action, case, document=str(doc.id), type=doc_type.code)
     except BaseException:
@@ -412,7 +381,7 @@ def _file(case_id, user, doc_type, content: bytes, *, mime, extension, title, ge
 
 def add_document(case_id, user, doc_type: DocumentType, clean_file, title: str = ""):
     """File an uploaded document (already type-checked and stripped) into the case."""
-    _require(user, "casework.investigate_case")
+    _require(user, PERM_INVESTIGATE)
     return _file(
         case_id,
         user,
@@ -422,30 +391,22 @@ def add_document(case_id, user, doc_type: DocumentType, clean_file, title: str =
         extension=clean_file.extension,
         title=title.strip()[:200],
         generated=False,
-        action="document.uploaded",
+        action=Action.DOCUMENT_UPLOADED,
     )
 
 
 def generate_registration_form(case_id, user) -> CaseDocument:
     """举报登记表, generated from the case's reports, without the reporters' identity."""
-    from django.template.loader import render_to_string
-
-    _require(user, "casework.investigate_case")
-    case = Case.objects.select_related("township").get(pk=case_id)
+    _require(user, PERM_INVESTIGATE)
     doc_type = DocumentType.objects.get(code="registration_form")
-    reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
-    html = render_to_string(
-        "casework/registration_form.html",
-        {"case": case, "reports": reports, "now": timezone.now()},
-    ).encode()
     return _file(
         case_id,
         user,
         doc_type,
-        html,
+        documents.registration_form,
         mime="text/html",
         extension="html",
         title=str(doc_type.name),
         generated=True,
-        action="document.generated",
+        action=Action.DOCUMENT_GENERATED,
     )

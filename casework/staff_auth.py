@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tipline import throttle
 
 from . import audit
+from .audit_catalogue import Action
 from .models import BackupCodeDevice
 
 
@@ -60,12 +61,12 @@ def login(request):
         if form.is_valid():
             user = form.get_user()
             auth.login(request, user)
-            audit.record(user, "staff.login", user)
+            audit.record(user, Action.STAFF_LOGIN, user)
             return redirect(f"{_otp_url(user)}?{urlencode({'next': _next(request)})}")
         throttle.hit("login_per_account", bucket)
         audit.record(
             None,
-            "staff.login_failed",
+            Action.STAFF_LOGIN_FAILED,
             object_type="auth.user",
             object_id="",
             username=request.POST.get("username", "")[:150],
@@ -110,10 +111,10 @@ def verify(request):
         device = _match(user, request.POST.get("token", "").strip())
         if device is not None:
             otp_login(request, device)
-            audit.record(user, "staff.otp_verified", user, device=type(device).__name__)
+            audit.record(user, Action.STAFF_OTP_VERIFIED, user, device=type(device).__name__)
             return redirect(_next(request))
         throttle.hit("otp_per_account", bucket)
-        audit.record(user, "staff.otp_failed", user)
+        audit.record(user, Action.STAFF_OTP_FAILED, user)
         error = _(
             "The code is not valid. Use the 6-digit code from your authenticator app, "
             "or a backup code."
@@ -163,7 +164,7 @@ def setup(request):
             )
             codes = backup.generate()
             otp_login(request, device)
-            audit.record(user, "staff.otp_enrolled", user)
+            audit.record(user, Action.STAFF_OTP_ENROLLED, user)
             return render(
                 request, "casework/otp_backup_codes.html", {"codes": codes, "next": _next(request)}
             )
@@ -184,6 +185,6 @@ def setup(request):
 @require_POST
 def logout(request):
     if request.user.is_authenticated:
-        audit.record(request.user, "staff.logout", request.user)
+        audit.record(request.user, Action.STAFF_LOGOUT, request.user)
     auth.logout(request)
     return redirect("staff:login")

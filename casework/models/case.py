@@ -1,51 +1,21 @@
 """The case (案件) and its state machine: 受理 → 调查 → 查处 → 奖励 → 结案归档, with side paths.
 
-Transitions are never called directly by views: each has one service function in
-casework/services.py that locks the row, checks permission and conditions, and writes the audit
-entry in the same transaction.
+Each transition is declared once in casework/steps.py and bound here; it is never called
+directly by views: casework.services.take_step locks the row, checks scope, permission and
+conditions, applies the step's effects and writes the audit entry in the same transaction.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from org.models import Township, Unit
 from tipline.models import Category
 
-
-class State(models.TextChoices):
-    ACCEPTED = "accepted", _("Accepted (受理)")
-    INVESTIGATING = "investigating", _("Investigating (调查)")
-    PENALIZED = "penalized", _("Penalized (查处)")
-    REWARDED = "rewarded", _("Rewarded (奖励)")
-    ARCHIVED = "archived", _("Closed and archived (结案归档)")
-    UNFOUNDED = "unfounded", _("Unfounded (查无实据)")
-    TRANSFERRED = "transferred", _("Transferred to police (移送)")
-
-
-PERM_INVESTIGATE = "casework.investigate_case"
-PERM_DECIDE = "casework.decide_case"
-PERM_ARCHIVE = "casework.archive_case"
-
-
-def has_team(case) -> bool:
-    return case.investigator_id is not None and case.unit_id is not None
-
-
-def has_penalty_document(case) -> bool:
-    return case.documents.filter(doc_type__code="penalty_decision").exists()
-
-
-def has_reward_approval(case) -> bool:
-    return case.documents.filter(doc_type__code="reward_approval").exists()
-
-
-def file_complete(case) -> bool:
-    from casework.casefile import missing_documents
-
-    return not missing_documents(case)
+from .. import steps
+from ..states import OPEN, State
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
@@ -113,70 +83,19 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.number
 
-    # --- transitions (called only from casework.services) ---
-    @transition(
-        field=state,
-        source=State.ACCEPTED,
-        target=State.INVESTIGATING,
-        permission=PERM_INVESTIGATE,
-        conditions=[has_team],
-    )
-    def start_investigation(self):
-        pass
-
-    @transition(
-        field=state,
-        source=[State.INVESTIGATING, State.TRANSFERRED],
-        target=State.PENALIZED,
-        permission=PERM_DECIDE,
-        conditions=[has_penalty_document],
-    )
-    def penalize(self):
-        pass
-
-    @transition(
-        field=state,
-        source=State.INVESTIGATING,
-        target=State.UNFOUNDED,
-        permission=PERM_DECIDE,
-    )
-    def find_unfounded(self):
-        pass
-
-    @transition(
-        field=state,
-        source=State.INVESTIGATING,
-        target=State.TRANSFERRED,
-        permission=PERM_DECIDE,
-    )
-    def transfer(self):
-        pass
-
-    @transition(
-        field=state,
-        source=State.PENALIZED,
-        target=State.REWARDED,
-        permission=PERM_DECIDE,
-        conditions=[has_reward_approval],
-    )
-    def reward(self):
-        pass
-
-    @transition(
-        field=state,
-        source=[State.PENALIZED, State.REWARDED, State.UNFOUNDED, State.TRANSFERRED],
-        target=State.ARCHIVED,
-        permission=PERM_ARCHIVE,
-        conditions=[file_complete],
-    )
-    def archive(self):
-        pass
+    # --- transitions: declared in casework/steps.py, taken only through services.take_step ---
+    start_investigation = steps.START_INVESTIGATION.fsm_transition(state)
+    penalize = steps.PENALIZE.fsm_transition(state)
+    find_unfounded = steps.FIND_UNFOUNDED.fsm_transition(state)
+    transfer = steps.TRANSFER.fsm_transition(state)
+    reward = steps.REWARD.fsm_transition(state)
+    archive = steps.ARCHIVE.fsm_transition(state)
 
     # --- deadlines ---
     def overdue_flags(self, today=None) -> list[str]:
         today = today or timezone.localdate()
         flags = []
-        if self.state in (State.ACCEPTED, State.INVESTIGATING) and self.decision_due < today:
+        if self.state in OPEN and self.decision_due < today:
             flags.append("decision")
         if self.feedback_due and not self.feedback_given_at and self.feedback_due < today:
             flags.append("feedback")
@@ -186,7 +105,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def compute_next_due(self):
         """The earliest deadline still open: stored in next_due, which queues sort by."""
-        if self.state in (State.ACCEPTED, State.INVESTIGATING):
+        if self.state in OPEN:
             return self.decision_due
         open_dates = [
             d

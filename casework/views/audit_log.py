@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .. import audit
+from ..audit_catalogue import Action, describe
 from ..decorators import perm_required
 from ..models import AuditEntry
 from .common import page_of
@@ -24,8 +25,12 @@ def _entries(request):
 @perm_required("casework.view_audit")
 def audit_list(request):
     entries, action = _entries(request)
+    page = page_of(request, entries)
+    rows = [(entry, describe(entry.action)) for entry in page]
     return render(
-        request, "casework/audit_list.html", {"page": page_of(request, entries), "action": action}
+        request,
+        "casework/audit_list.html",
+        {"page": page, "rows": rows, "action": action, "actions": Action.choices},
     )
 
 
@@ -38,9 +43,20 @@ class _Echo:
 def audit_export(request):
     """Entries hold ids and action data only, never a reporter's identity, so they can leave."""
     entries, action = _entries(request)
-    audit.record(request.user, "audit.exported", request.user, filter=action)
+    audit.record(request.user, Action.AUDIT_EXPORTED, request.user, filter=action)
     writer = csv.writer(_Echo())
-    header = ["id", "at", "actor", "action", "object_type", "object_id", "data", "prev", "hash"]
+    header = [
+        "id",
+        "at",
+        "actor",
+        "action",
+        "description",
+        "object_type",
+        "object_id",
+        "data",
+        "prev",
+        "hash",
+    ]
 
     def rows():
         yield writer.writerow(header)
@@ -51,6 +67,7 @@ def audit_export(request):
                     e.at.isoformat(),
                     e.actor.username if e.actor else "",
                     e.action,
+                    describe(e.action),
                     e.object_type,
                     e.object_id,
                     json.dumps(e.data, ensure_ascii=False, sort_keys=True),

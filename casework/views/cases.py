@@ -11,22 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from org.scope import OutOfScope
 from tipline.models import Report, ReporterIdentity
 
-from .. import access, audit, casefile, services
+from .. import access, audit, casefile, rules, services, steps
+from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required, staff_required
-from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, OutcomeForm
+from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, StepForm
 from ..models import AuditEntry, CaseDocument, DocumentType, State
 from .common import attempt, file_response, form_errors, page_of
-
-TRANSITIONS = {
-    "start_investigation": services.start_investigation,
-    "penalize": services.penalize,
-    "find_unfounded": services.find_unfounded,
-    "transfer": services.transfer,
-    "reward": services.reward,
-    "archive": services.archive,
-}
 
 
 @staff_required
@@ -83,20 +76,25 @@ def case_detail(request, pk):
     with_identity = set(
         ReporterIdentity.objects.filter(report__in=reports).values_list("report_id", flat=True)
     )
-    # One form per step, each with its own element ids (the labels must point at their own box).
-    transitions = [
-        (t.name, OutcomeForm(initial={"expected_state": case.state}, auto_id=f"id_{t.name}_%s"))
-        for t in case.get_available_user_state_transitions(user)
+    # The steps this user may take now or once something is done, with what still blocks each:
+    # read from the same declarations the service enforces.
+    offered = [
+        {
+            "step": step,
+            "blocked": blocked,
+            "form": StepForm(step=step, initial={"expected_state": case.state}),
+        }
+        for step, blocked in steps.offered(case, user)
     ]
     context = {
         "case": case,
         "reports": [(r, r.pk in with_identity) for r in reports],
-        "history": _history(case),
+        "history": [(e, sentence(e)) for e in _history(case)],
         "checklist": casefile.checklist(case, doc_types),
         "score": casefile.score(case, doc_types),
         "flags": case.overdue_flags(),
         "extension_days": settings.TIPLINE_DEADLINES["extension"][0],
-        "transitions": transitions,
+        "steps": offered,
         "assign_form": AssignForm(
             case=case,
             auto_id="id_assign_%s",
@@ -109,13 +107,10 @@ def case_detail(request, pk):
         "extend_form": ExtendForm(initial={"expected_state": case.state}, auto_id="id_extend_%s"),
         "document_form": DocumentForm(),
         "feedback_form": MessageForm(),
-        "can_assign": user.has_perm("casework.assign_case")
-        and case.state in (State.ACCEPTED, State.INVESTIGATING),
-        "can_extend": user.has_perm("casework.extend_deadline")
-        and not case.extended_at
-        and case.state in (State.ACCEPTED, State.INVESTIGATING),
-        "can_file": user.has_perm("casework.investigate_case") and case.state != State.ARCHIVED,
-        "can_feedback": user.has_perm("casework.decide_case") and case.closed_at is not None,
+        "can_assign": rules.assign(user, case) is None,
+        "can_extend": rules.extend(user, case) is None,
+        "can_file": rules.file_document(user, case) is None,
+        "can_feedback": rules.give_feedback(user, case) is None,
     }
     return render(request, "casework/case_detail.html", context)
 
@@ -128,25 +123,27 @@ def _back(case):
 @staff_required
 def case_transition(request, pk, name):
     case = access.get_case(request.user, pk)
-    if name not in TRANSITIONS:
+    step = steps.STEPS.get(name)
+    if step is None:
         raise Http404
     if not access.can_write(request.user):
         raise PermissionDenied
-    form = OutcomeForm(request.POST)
+    form = StepForm(request.POST, step=step)
     if not form.is_valid():
         form_errors(request, form)
         return redirect(_back(case))
-    data = form.cleaned_data
-    kwargs = {"expected_state": data["expected_state"]}
-    if name in ("penalize", "find_unfounded"):
-        kwargs["outcome"] = data["outcome"]
-    if name == "transfer":
-        kwargs["receiving_unit"] = data["receiving_unit"]
-        kwargs["transferred_on"] = data["transferred_on"]
     try:
-        case = TRANSITIONS[name](case.pk, request.user, **kwargs)
+        case = services.take_step(
+            case.pk,
+            request.user,
+            step.name,
+            expected_state=form.cleaned_data["expected_state"],
+            **form.inputs(),
+        )
     except services.NotAllowed:
         raise PermissionDenied from None
+    except OutOfScope:
+        raise Http404 from None
     except services.ServiceError as exc:
         messages.error(request, str(exc))
     else:
@@ -257,7 +254,7 @@ def document_download(request, pk, doc_pk):
     doc = case.documents.filter(pk=doc_pk).select_related("doc_type").first()
     if doc is None:
         raise Http404
-    audit.record(request.user, "document.viewed", case, document=str(doc.pk))
+    audit.record(request.user, Action.DOCUMENT_VIEWED, case, document=str(doc.pk))
     return file_response(doc, f"{case.number}-{doc.doc_type.code}.{doc.extension}")
 
 

@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 
+from org.scope import OutOfScope
 from vault import storage
 
-from ..services import ServiceError
+from ..errors import ServiceError
 
 PAGE_SIZE = 50
 
@@ -23,6 +24,8 @@ def attempt(request, func, *args, success=None, **kwargs):
     """
     try:
         result = func(*args, **kwargs)
+    except OutOfScope:
+        raise Http404 from None  # never confirm that another township's object exists
     except ServiceError as exc:
         messages.error(request, str(exc))
         return None

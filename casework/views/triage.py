@@ -11,6 +11,7 @@ from tipline import receipts
 from tipline.models import Report, ReporterIdentity
 
 from .. import access, audit, services
+from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
 from ..forms import (
     IdentityRequestForm,
@@ -163,7 +164,7 @@ def attachment_download(request, pk, attachment_pk):
         from django.http import Http404
 
         raise Http404
-    audit.record(request.user, "attachment.viewed", report, attachment=str(attachment.pk))
+    audit.record(request.user, Action.ATTACHMENT_VIEWED, report, attachment=str(attachment.pk))
     return file_response(attachment, f"evidence-{str(attachment.pk)[:8]}.{attachment.extension}")
 
 

@@ -28,8 +28,8 @@ from PIL import Image
 
 from casework import identity, services
 from casework.models import DocumentType, IdentityRequest
+from casework.steps import STEPS as TRANSITIONS
 from casework.urls import urlpatterns
-from casework.views.cases import TRANSITIONS
 from org import roles
 from tipline import services as intake
 from tipline.attachments import sanitize

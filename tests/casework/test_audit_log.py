@@ -83,7 +83,7 @@ def test_saving_an_existing_entry_raises(chain):
 
 
 def test_record_links_each_entry_to_the_previous(chain, case, cast):
-    entry = audit.record(cast["auditor"], "test.note", case, note="见附件")
+    entry = audit.record(cast["auditor"], "document.viewed", case, note="见附件")
     assert entry.prev_hash == chain[-1].hash
     assert (entry.object_type, entry.object_id) == ("casework.case", str(case.pk))
     assert entry.data == {"note": "见附件"}
@@ -188,7 +188,7 @@ def test_a_failed_change_leaves_no_entry(chain, cast):
     """An entry written inside a transaction that rolls back disappears with it."""
     before = AuditEntry.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit.record(cast["auditor"], "test.rolled_back", chain[0])
+        audit.record(cast["auditor"], "document.viewed", chain[0])
         raise RuntimeError
     assert AuditEntry.objects.count() == before
     assert audit.verify()[0]

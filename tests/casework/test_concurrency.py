@@ -182,7 +182,7 @@ def test_concurrent_audit_records_keep_the_chain(cast):
     def writer(n):
         def write():
             for i in range(per_thread):
-                audit.record(users[n], "test.concurrent", object_type="test", object_id=n, i=i)
+                audit.record(users[n], "document.viewed", object_type="test", object_id=n, i=i)
             return n
 
         return write
@@ -206,7 +206,7 @@ def test_concurrent_first_audit_records_create_one_head():
     assert not AuditHead.objects.exists()
     outcomes = race(
         *(
-            (lambda n=n: audit.record(None, "test.first", object_type="test", object_id=n))
+            (lambda n=n: audit.record(None, "document.viewed", object_type="test", object_id=n))
             for n in range(4)
         )
     )

@@ -160,6 +160,6 @@ def test_audit_log(login, cast, township):
     def add(n):
         for i in range(n):
             report = new_report(township)
-            audit.record(users[i % len(users)], "test.looked_at", report, n=i)
+            audit.record(users[i % len(users)], "document.viewed", report, n=i)
 
     assert_bounded(client, "/staff/audit/", "audit", add)

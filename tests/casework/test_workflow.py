@@ -288,7 +288,7 @@ def test_transfer_then_penalized(investigating_case, cast):
     assert closed_at is not None
     entry = transitions_of(case)[-1]
     assert entry.data["receiving_unit"] == "县公安局刑侦大队"
-    assert entry.data["on"] == "2026-03-02"
+    assert entry.data["transferred_on"] == "2026-03-02"
 
     with pytest.raises(services.ServiceError):
         services.penalize(case.pk, cast["supervisor"], "罚款", expected_state="transferred")
@@ -639,11 +639,13 @@ def test_report_to_penalty_through_the_views(login, cast, units, report):
     assert stored.approved_by == cast["supervisor"]
     page = response.content.decode()
     history = page[page.index('id="history"') :]
-    assert "accepted → investigating" in history
-    assert "investigating → penalized" in history
+    # Each step reads as a sentence naming who took it, in the site's language.
+    assert "investigator 开始调查" in history
+    assert "supervisor 批准查处" in history
+    assert "clerk · 受理举报并立案" in history
     for action in ("case.opened", "case.assigned", "document.uploaded"):
-        assert action in history
-    assert history.count("case.transition") == 2
+        assert f'data-action="{action}"' in history
+    assert history.count('data-action="case.transition"') == 2
     assert transition_url(case, "penalize") not in page
     assert [e.data["target"] for e in transitions_of(case)] == ["investigating", "penalized"]
     assert audit.verify()[0]

@@ -1,0 +1,62 @@
+"""Every action the audit log may record, with what it means.
+
+``audit.record`` refuses a name that is not here, so reports that query the log (the audit
+page, the assessment, the rewards ledger) can rely on the names. Each description is what the
+audit page and its export show beside the dotted name.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    # staff sign-in
+    STAFF_LOGIN = "staff.login", _("Signed in with a password")
+    STAFF_LOGIN_FAILED = "staff.login_failed", _("Failed sign-in (wrong name or password)")
+    STAFF_OTP_ENROLLED = "staff.otp_enrolled", _("Enrolled an authenticator app")
+    STAFF_OTP_VERIFIED = "staff.otp_verified", _("Passed the second-factor check")
+    STAFF_OTP_FAILED = "staff.otp_failed", _("Failed the second-factor check")
+    STAFF_LOGOUT = "staff.logout", _("Signed out")
+    # triage
+    REPORT_REGISTERED = "report.registered", _("Registered a tip taken by phone, mail or visit")
+    REPORT_REJECTED = "report.rejected", _("Did not accept a report (不予受理)")
+    REPORT_LINKED = "report.linked", _("Added a repeat report to an existing case")
+    REPORT_MESSAGE_SENT = "report.message_sent", _("Sent a message to the reporter")
+    ATTACHMENT_VIEWED = "attachment.viewed", _("Opened a reporter's evidence file")
+    # cases
+    CASE_OPENED = "case.opened", _("Accepted a report and opened a case (受理)")
+    CASE_ASSIGNED = "case.assigned", _("Assigned a case to a unit and investigator")
+    CASE_REASSIGNED = "case.reassigned", _("Changed a case's unit or investigator")
+    CASE_EXTENDED = "case.extended", _("Extended a case's decision deadline")
+    CASE_TRANSITION = "case.transition", _("Moved a case to its next step")
+    CASE_FEEDBACK = "case.feedback", _("Told the reporters the outcome")
+    DOCUMENT_UPLOADED = "document.uploaded", _("Filed a document into a case file")
+    DOCUMENT_GENERATED = "document.generated", _("Generated a document into a case file")
+    DOCUMENT_VIEWED = "document.viewed", _("Opened a case-file document")
+    # reporter identity
+    IDENTITY_REQUESTED = "identity.requested", _("Asked to see a reporter's identity")
+    IDENTITY_APPROVED = "identity.approved", _("Approved a request to see a reporter's identity")
+    IDENTITY_REFUSED = "identity.refused", _("Refused a request to see a reporter's identity")
+    IDENTITY_VIEWED = "identity.viewed", _("Saw a reporter's identity")
+    # the log itself
+    AUDIT_EXPORTED = "audit.exported", _("Exported the audit log")
+
+
+def describe(action: str) -> str:
+    """The description of a recorded action (entries keep their name even if one is retired)."""
+    try:
+        return str(Action(action).label)
+    except ValueError:
+        return action
+
+
+def sentence(entry) -> str:
+    """One line of a case history: who did what, in words ("张三 开始调查")."""
+    actor = entry.actor.get_full_name() or entry.actor.username if entry.actor else "—"
+    if entry.action == Action.CASE_TRANSITION:
+        from .steps import STEPS
+
+        step = STEPS.get(entry.data.get("transition", ""))
+        if step is not None:
+            return str(step.history) % {"actor": actor}
+    return f"{actor} · {describe(entry.action)}"

@@ -1,0 +1,259 @@
+"""Every step of the case machine, declared once.
+
+A step's label, the states it starts from and leads to, its permission, its conditions with the
+message shown when one is not met, the values the user must enter, where they are stored, what
+the step does to the case's dates, and the sentence the history shows: the model's transitions,
+the services, the step form, the case page and the history all read these declarations. Adding a
+step means adding one declaration here and one line on the model.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django_fsm import transition
+
+from org import deadlines
+
+from .states import (
+    PERM_ARCHIVE,
+    PERM_DECIDE,
+    PERM_INVESTIGATE,
+    State,
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    check: Callable  # (case) -> bool, evaluated on the locked row
+    blocked: Promise  # what the user must do first
+
+
+# Inputs a step may ask for: form field name → the case field it is stored in.
+STORED_IN = {
+    "outcome": "outcome",
+    "receiving_unit": "transfer_unit",
+    "transferred_on": "transferred_on",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: Promise  # the button
+    sources: tuple[str, ...]
+    target: str
+    permission: str
+    history: Promise  # "%(actor)s …": one line of the case history
+    conditions: tuple[Condition, ...] = ()
+    inputs: tuple[str, ...] = ()  # all required; see STORED_IN
+    missing_inputs: Promise | None = None
+    audited_inputs: tuple[str, ...] = ()  # inputs copied into the audit entry
+    effects: tuple[Callable, ...] = ()  # (case, user, now) -> None, after the state changed
+    decisive: bool = False  # ends the investigation: shown apart, confirmed before it runs
+    confirm: Promise | None = None  # what will happen, shown with the confirmation
+    extra: dict = field(default_factory=dict)
+
+    def blocker(self, case) -> Promise | None:
+        """The message of the first condition the case does not meet, or None."""
+        for condition in self.conditions:
+            if not condition.check(case):
+                return condition.blocked
+        return None
+
+    def missing(self, inputs: dict) -> Promise | None:
+        if any(not _filled(inputs.get(name)) for name in self.inputs):
+            return self.missing_inputs
+        return None
+
+    def store(self, case, inputs: dict) -> None:
+        for name in self.inputs:
+            value = inputs[name]
+            setattr(case, STORED_IN[name], value.strip() if isinstance(value, str) else value)
+
+    def fsm_transition(self, state_field):
+        """The model method django-fsm runs for this step (it changes nothing itself)."""
+
+        def method(instance):
+            pass
+
+        method.__name__ = method.__qualname__ = self.name
+        method.__doc__ = str(self.label)
+        return transition(
+            field=state_field,
+            source=list(self.sources),
+            target=self.target,
+            permission=self.permission,
+            conditions=[c.check for c in self.conditions],
+        )(method)
+
+
+def _filled(value) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else value is not None
+
+
+# --- conditions ---------------------------------------------------------------------------
+
+
+def has_team(case) -> bool:
+    return case.investigator_id is not None and case.unit_id is not None
+
+
+def has_document(code: str) -> Callable:
+    def check(case) -> bool:
+        return case.documents.filter(doc_type__code=code).exists()
+
+    check.__name__ = f"has_{code}"
+    return check
+
+
+def file_complete(case) -> bool:
+    from .casefile import missing_documents
+
+    return not missing_documents(case)
+
+
+# --- effects ------------------------------------------------------------------------------
+
+
+def close(case, user, now) -> None:
+    """A decision (查处, 查无实据, 移送) starts the feedback and archive deadlines once."""
+    if case.closed_at:
+        return
+    today = timezone.localdate(now)
+    case.closed_at = now
+    case.feedback_due = deadlines.due("feedback", today)
+    case.archive_due = deadlines.due("archive", today)
+
+
+def record_approval(case, user, now) -> None:
+    case.penalized_at, case.approved_by = now, user
+
+
+def record_reward(case, user, now) -> None:
+    case.rewarded_at = now
+
+
+def record_archive(case, user, now) -> None:
+    from tipline.models import Report
+
+    case.archived_at = now
+    Report.objects.filter(case=case).update(status=Report.Status.CLOSED)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+START_INVESTIGATION = Step(
+    name="start_investigation",
+    label=_("Start investigation"),
+    sources=(State.ACCEPTED,),
+    target=State.INVESTIGATING,
+    permission=PERM_INVESTIGATE,
+    history=_("%(actor)s started the investigation"),
+    conditions=(Condition(has_team, _("Assign a unit and an investigator first.")),),
+)
+PENALIZE = Step(
+    name="penalize",
+    label=_("Approve penalty (查处)"),
+    sources=(State.INVESTIGATING, State.TRANSFERRED),
+    target=State.PENALIZED,
+    permission=PERM_DECIDE,
+    history=_("%(actor)s approved the penalty (查处)"),
+    conditions=(
+        Condition(
+            has_document("penalty_decision"),
+            _("File the penalty decision document (处罚决定书/处理文件) first."),
+        ),
+    ),
+    inputs=("outcome",),
+    missing_inputs=_("Describe the penalty decided."),
+    effects=(close, record_approval),
+    decisive=True,
+    confirm=_(
+        "The case will be closed as penalized (查处), with you as the approving supervisor. "
+        "The deadlines to tell the reporter and to archive start today."
+    ),
+)
+FIND_UNFOUNDED = Step(
+    name="find_unfounded",
+    label=_("Close as unfounded"),
+    sources=(State.INVESTIGATING,),
+    target=State.UNFOUNDED,
+    permission=PERM_DECIDE,
+    history=_("%(actor)s closed the case as unfounded (查无实据)"),
+    inputs=("outcome",),
+    missing_inputs=_("Explain why the report could not be substantiated."),
+    effects=(close,),
+    decisive=True,
+    confirm=_(
+        "The case will be closed as unfounded (查无实据). No reward will be paid. The deadlines "
+        "to tell the reporter and to archive start today."
+    ),
+)
+TRANSFER = Step(
+    name="transfer",
+    label=_("Transfer to police"),
+    sources=(State.INVESTIGATING,),
+    target=State.TRANSFERRED,
+    permission=PERM_DECIDE,
+    history=_("%(actor)s transferred the case to the police (移送)"),
+    inputs=("receiving_unit", "transferred_on"),
+    missing_inputs=_("Name the receiving unit and the date of transfer."),
+    audited_inputs=("receiving_unit", "transferred_on"),
+    effects=(close,),
+    decisive=True,
+    confirm=_(
+        "The case will be recorded as transferred to the police (移送) as a criminal matter. "
+        "The deadlines to tell the reporter and to archive start today."
+    ),
+)
+REWARD = Step(
+    name="reward",
+    label=_("Approve reward"),
+    sources=(State.PENALIZED,),
+    target=State.REWARDED,
+    permission=PERM_DECIDE,
+    history=_("%(actor)s recorded the reward (奖励)"),
+    conditions=(
+        Condition(
+            has_document("reward_approval"),
+            _("File the reward approval form (奖励审批表) first."),
+        ),
+    ),
+    effects=(record_reward,),
+)
+ARCHIVE = Step(
+    name="archive",
+    label=_("Close and archive"),
+    sources=(State.PENALIZED, State.REWARDED, State.UNFOUNDED, State.TRANSFERRED),
+    target=State.ARCHIVED,
+    permission=PERM_ARCHIVE,
+    history=_("%(actor)s closed and archived the case (结案归档)"),
+    conditions=(
+        Condition(
+            file_complete, _("The case file is incomplete; file the missing documents first.")
+        ),
+    ),
+    effects=(record_archive,),
+    confirm=_("The case file will be sealed: nothing can be filed or changed afterwards."),
+)
+
+STEPS: dict[str, Step] = {
+    s.name: s for s in (START_INVESTIGATION, PENALIZE, FIND_UNFOUNDED, TRANSFER, REWARD, ARCHIVE)
+}
+
+
+def steps_from(state: str) -> list[Step]:
+    return [s for s in STEPS.values() if state in s.sources]
+
+
+def offered(case, user) -> list[tuple[Step, Promise | None]]:
+    """The steps this user may take from the case's state, each with what still blocks it
+    (None when it can be taken now): the case page shows exactly what the service allows."""
+    return [
+        (step, step.blocker(case))
+        for step in steps_from(case.state)
+        if user.has_perm(step.permission)
+    ]
