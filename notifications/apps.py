@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        # Register the tasks in every process (web, worker, commands): the outbox hands events
+        # over by task name, and Celery only knows a task once its module is imported.
+        from . import tasks  # noqa: F401

@@ -14,7 +14,7 @@ PACKAGES = ("org", "vault", "notifications", "tipline", "casework", "config")
 
 # Lower rank = lower layer. A module may import modules of its own rank or below.
 FOUNDATION, OUTBOX, INTAKE, CASEWORK, DELIVERY, CONFIG = range(6)
-OUTBOX_MODULES = ("notifications.outbox", "notifications.models", "notifications.apps")
+OUTBOX_MODULES = ("notifications.outbox", "notifications.models")
 
 
 def rank(module: str) -> int:
@@ -22,7 +22,8 @@ def rank(module: str) -> int:
     if top in ("org", "vault"):
         return FOUNDATION
     if top == "notifications":
-        # Recording an event is a foundation; deciding who hears of it reads every layer.
+        # Recording an event is a foundation; deciding who hears of it reads every layer (and
+        # the app config registers those tasks, so it sits with them).
         # (the bare package counts as its __init__, which is empty)
         return OUTBOX if module == top or module.startswith(OUTBOX_MODULES) else DELIVERY
     return {"tipline": INTAKE, "casework": CASEWORK, "config": CONFIG}[top]

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
@@ -27,7 +28,7 @@ from django.urls import resolve
 from PIL import Image
 
 from casework import identity, services
-from casework.models import DocumentType, IdentityRequest
+from casework.models import AuditEntry, Case, DocumentType, IdentityRequest
 from casework.steps import STEPS as TRANSITIONS
 from casework.urls import urlpatterns
 from org import roles
@@ -204,6 +205,13 @@ class Row:
     def has_object(self):
         return "{" in self.path
 
+    def prepare(self, world):
+        """Make the objects the path and data refer to (a World makes them on first use)."""
+        self.path.format_map(world)
+        for value in self.data.values():
+            if isinstance(value, str):
+                value.format_map(world)
+
     def request(self, client, world):
         path = self.path.format_map(world)
         if self.method == "GET":
@@ -316,13 +324,37 @@ def test_every_staff_url_has_a_row():
         assert len(row.expected) == len(ROLES), row.id
 
 
+def everything():
+    """What a refused request must leave as it was: every row count of the project's apps, the
+    state of every case, report and identity request, and the audit log."""
+    return {
+        "rows": {
+            m._meta.label: m.objects.count()
+            for m in apps.get_models()
+            if m._meta.app_label in ("org", "tipline", "casework", "notifications")
+        },
+        "cases": sorted(
+            Case.objects.values_list(
+                "pk", "state", "unit_id", "investigator_id", "decision_due", "outcome"
+            )
+        ),
+        "reports": sorted(Report.objects.values_list("pk", "status", "case_id"), key=str),
+        "requests": sorted(IdentityRequest.objects.values_list("pk", "status")),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
 @pytest.mark.parametrize(("row", "role", "expected"), CELLS)
 def test_matrix(login, cast, world, row, role, expected):
     client = login(cast_member(cast, role))
+    row.prepare(world)  # the objects the request names exist before the snapshot
+    before = everything() if expected >= 400 else None
     response = row.request(client, world)
     assert response.status_code == expected, (
         f"{role} {row.id}: {response.status_code}, expected {expected}"
     )
+    if before is not None:
+        assert everything() == before, f"{role} {row.id} was refused but changed something"
     if expected == 302:
         location = response["Location"]
         assert not location.startswith(("/staff/login/", "/staff/otp/")), location
@@ -449,3 +481,13 @@ def test_outsider_lists_contain_no_other_township_objects(login, cast, units, wo
     html = client.get("/staff/identity/").content.decode()
     assert f"/staff/identity/{xs_request.pk}/decide/" in html
     assert f"/staff/identity/{zs_request}/decide/" in html
+
+
+def test_the_snapshot_sees_what_an_allowed_action_changes(cast, world):
+    """Positive control for ``everything()``: a refusal that changed something would show."""
+    report = world["report"]
+    before = everything()
+    services.reject_report(report, cast["clerk"], "no_facts", "")
+    after = everything()
+    assert after != before
+    assert after["audit"] == before["audit"] + 1

@@ -43,9 +43,18 @@ def clerk_with_email(township):
     return user
 
 
+def handover_failures(caplog) -> int:
+    """Proof that delivery was really attempted and failed (not silently skipped)."""
+    return sum(
+        1
+        for r in caplog.records
+        if r.name == "notifications.outbox" and r.getMessage() == "notification not handed over"
+    )
+
+
 @override_settings(**DEAD_SMTP)
 def test_web_form_with_mail_server_down_gives_receipt_and_keeps_evidence(
-    client, township, clerk_with_email
+    client, township, clerk_with_email, caplog
 ):
     response = client.post("/report/", {**form_data(township), "evidence": [upload()]})
 
@@ -56,14 +65,16 @@ def test_web_form_with_mail_server_down_gives_receipt_and_keeps_evidence(
     attachment = Attachment.objects.get(report=report)
     assert storage.path_for(attachment).exists()
     assert storage.read(attachment)[:2] == b"\xff\xd8"  # still decrypts to the JPEG
+    assert handover_failures(caplog) == 1
 
 
 @override_settings(**DEAD_SMTP)
-def test_api_with_mail_server_down_answers_201(client, township, clerk_with_email):
+def test_api_with_mail_server_down_answers_201(client, township, clerk_with_email, caplog):
     response = client.post("/api/v1/reports", form_data(township), content_type="application/json")
 
     assert response.status_code == 201
     assert find_by_receipt(response.json()["receipt"]) is not None
+    assert handover_failures(caplog) == 1
 
 
 @pytest.fixture
@@ -87,7 +98,7 @@ def _fresh_pool():
     celery_app.amqp._producer_pool = None
 
 
-def test_api_with_broker_down_answers_201_quickly(client, township, dead_broker):
+def test_api_with_broker_down_answers_201_quickly(client, township, dead_broker, caplog):
     started = time.monotonic()
     response = client.post("/api/v1/reports", form_data(township), content_type="application/json")
     elapsed = time.monotonic() - started
@@ -95,3 +106,4 @@ def test_api_with_broker_down_answers_201_quickly(client, township, dead_broker)
     assert response.status_code == 201
     assert Report.objects.count() == 1
     assert elapsed < 5, f"a dead broker cost the request {elapsed:.1f} s"
+    assert handover_failures(caplog) == 1

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from org import roles
+from org.models import StaffProfile, Unit
 from tipline import receipts
 from tipline.models import Attachment, Report, ReporterIdentity, ReportMessage
 
@@ -135,8 +139,20 @@ def all_logs(caplog):
     return caplog
 
 
+@pytest.fixture
+def township_clerk(township):
+    """A clerk with an e-mail address, so each new report really sends a notification."""
+    user = get_user_model().objects.create_user("clerk", "clerk@gov.example.cn")
+    user.groups.add(Group.objects.get(name=roles.CLERK))
+    unit = Unit.objects.create(
+        county=township.county, township=township, kind=Unit.Kind.FAMILY_PLANNING, name="计生办"
+    )
+    StaffProfile.objects.create(user=user, unit=unit)
+    return user
+
+
 @pytest.mark.django_db(transaction=True)
-def test_nothing_identifying_at_rest(client, township, all_logs):
+def test_nothing_identifying_at_rest(client, township, township_clerk, all_logs):
     with CaptureQueriesContext(connection) as queries:
         # 1. The web form, with a photo and the full identity.
         response = client.post(
@@ -216,6 +232,8 @@ def test_nothing_identifying_at_rest(client, township, all_logs):
     sql = {f"sql {i}": as_bytes(q["sql"]) for i, q in enumerate(queries.captured_queries)}
     assert search(sql, receipt_list) == []
     assert search(cache_contents(), receipt_list) == []
+    # The scan of e-mail means something only if e-mail was sent: one per new report.
+    assert [m.to for m in mail.outbox] == [[township_clerk.email]] * 2
     outbox = {f"mail {i}": as_bytes(m.message()) for i, m in enumerate(mail.outbox)}
     assert search(outbox, receipt_list) == []
 
