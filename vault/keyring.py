@@ -1,7 +1,8 @@
 """The key ring: secrets held outside the database (a JSON file, mode 0600).
 
 Holds versioned key-encryption keys (KEKs) that wrap per-record data keys, the blind-index key,
-the receipt pepper, the rate-limit key and the Ed25519 key that signs receipt files. A database
+the receipt pepper, the rate-limit key, the Ed25519 key that signs receipt files and the key of
+staff backup codes. A database
 dump without this file reveals nothing.
 """
 
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT = "tipline-keyring-1"
 
@@ -46,7 +48,17 @@ class KeyRing:
     receipt_pepper: bytes
     rate_limit_key: bytes
     signing_key: bytes
+    # HMAC key for staff backup codes: in the ring, so rotating DJANGO_SECRET_KEY leaves them.
+    backup_code_key: bytes = b""
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.backup_code_key:
+            # Rings written before this key existed: derive it, deterministically, from a key
+            # they already hold, so their backup codes keep working without editing the file.
+            self.backup_code_key = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"tipline backup codes"
+            ).derive(self.blind_index_key)
 
     @classmethod
     def generate(cls) -> "KeyRing":
@@ -57,6 +69,7 @@ class KeyRing:
             receipt_pepper=secrets.token_bytes(32),
             rate_limit_key=secrets.token_bytes(32),
             signing_key=secrets.token_bytes(32),
+            backup_code_key=secrets.token_bytes(32),
         )
 
     def kek(self, version: int) -> bytes:
@@ -97,6 +110,7 @@ class KeyRing:
                 "receipt_pepper": _b64(self.receipt_pepper),
                 "rate_limit_key": _b64(self.rate_limit_key),
                 "signing_key": _b64(self.signing_key),
+                "backup_code_key": _b64(self.backup_code_key),
             },
             indent=2,
         )
@@ -118,6 +132,11 @@ class KeyRing:
                 receipt_pepper=_unb64(data["receipt_pepper"], "receipt_pepper", 32),
                 rate_limit_key=_unb64(data["rate_limit_key"], "rate_limit_key", 32),
                 signing_key=_unb64(data["signing_key"], "signing_key", 32),
+                backup_code_key=(
+                    _unb64(data["backup_code_key"], "backup_code_key", 32)
+                    if "backup_code_key" in data
+                    else b""
+                ),
             )
         except (KeyError, ValueError, AttributeError) as exc:
             if isinstance(exc, KeyRingError):

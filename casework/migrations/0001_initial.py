@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
             name='BackupCode',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest', models.CharField(max_length=64)),
+                ('digest', models.CharField(max_length=80)),
                 ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='casework.backupcodedevice')),
             ],
         ),

@@ -1,6 +1,7 @@
 """Backup codes for the second factor, stored hashed.
 
-django-otp's static tokens are stored in plain text; these keep only an HMAC of each code.
+django-otp's static tokens are stored in plain text; these keep only an HMAC of each code, keyed
+with the key ring's backup-code key (outside the database, unaffected by DJANGO_SECRET_KEY).
 """
 
 import hashlib
@@ -11,12 +12,27 @@ from django.conf import settings
 from django.db import models
 from django_otp.models import Device
 
+from vault.keyring import get_keyring
+
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i
 
 
+PREFIX = "k1$"  # digests under the key ring's backup-code key; bare hex: the old SECRET_KEY
+
+
+def _normal(code: str) -> bytes:
+    return code.strip().lower().replace(" ", "").replace("-", "").encode()
+
+
 def _digest(code: str) -> str:
-    normal = code.strip().lower().replace(" ", "").replace("-", "")
-    return hmac.new(settings.SECRET_KEY.encode(), normal.encode(), hashlib.sha256).hexdigest()
+    key = get_keyring().backup_code_key
+    return PREFIX + hmac.new(key, _normal(code), hashlib.sha256).hexdigest()
+
+
+def _legacy_digest(code: str) -> str:
+    """Codes issued before the ring had a backup-code key were keyed with DJANGO_SECRET_KEY;
+    they stay verifiable (each works once) until they are used or replaced."""
+    return hmac.new(settings.SECRET_KEY.encode(), _normal(code), hashlib.sha256).hexdigest()
 
 
 class BackupCodeDevice(Device):
@@ -30,7 +46,7 @@ class BackupCodeDevice(Device):
     def verify_token(self, token) -> bool:
         if not isinstance(token, str) or len(token) > 20:
             return False
-        match = self.codes.filter(digest=_digest(token)).first()
+        match = self.codes.filter(digest__in=[_digest(token), _legacy_digest(token)]).first()
         if match is None:
             return False
         match.delete()  # each code works once
@@ -39,7 +55,7 @@ class BackupCodeDevice(Device):
 
 class BackupCode(models.Model):
     device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=80)
 
     def __str__(self):
         return f"backup code of device {self.device_id}"

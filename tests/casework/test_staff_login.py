@@ -2,6 +2,8 @@
 admin behind the second factor, no open redirects, sign-out."""
 
 import base64
+import hashlib
+import hmac
 import re
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.models import AuditEntry, BackupCode, BackupCodeDevice
 from tipline import throttle
+from vault import keyring
 
 pytestmark = pytest.mark.django_db
 
@@ -229,6 +232,38 @@ def test_backup_code_works_exactly_once(client, cast):
     assert response.status_code == 302
     assert is_verified(again)
     assert BackupCode.objects.filter(device__user=clerk).count() == 8
+
+
+def test_backup_codes_survive_a_new_secret_key(client, cast, settings):
+    """Their HMAC key lives in the key ring: rotating DJANGO_SECRET_KEY leaves them working."""
+    codes = enrol(client, cast["clerk"])
+    client.post("/staff/logout/")
+    settings.SECRET_KEY = "a-completely-different-secret-key-after-rotation-0123456789"
+
+    fresh = Client()
+    password_login(fresh, "clerk")
+    response = fresh.post(OTP, {"token": codes[0]})
+    assert response.status_code == 302
+    assert is_verified(fresh)
+
+
+def test_backup_codes_are_keyed_by_the_ring_not_the_secret_key(cast, settings):
+    device = BackupCodeDevice.objects.create(user=cast["clerk"], name="b", confirmed=True)
+    code = device.generate(count=1)[0]
+    digest = BackupCode.objects.get(device=device).digest
+    ring_key = keyring.get_keyring().backup_code_key
+    normal = code.replace("-", "").encode()
+    assert digest == "k1$" + hmac.new(ring_key, normal, hashlib.sha256).hexdigest()
+    settings.SECRET_KEY = "another-secret-key-entirely-different-from-before-0123456789"
+    assert device.verify_token(code)
+
+
+def test_codes_made_with_the_old_secret_key_still_work_once(cast, settings):
+    device = BackupCodeDevice.objects.create(user=cast["clerk"], name="b", confirmed=True)
+    legacy = hmac.new(settings.SECRET_KEY.encode(), b"abcde23456", hashlib.sha256).hexdigest()
+    BackupCode.objects.create(device=device, digest=legacy)
+    assert device.verify_token("abcde-23456")
+    assert not device.verify_token("abcde-23456")
 
 
 # --- the admin --------------------------------------------------------------------------------

@@ -196,3 +196,13 @@ def test_corrupt_key_ring_file_stops_report_intake(settings, tmp_path, make_repo
     keyring.reset_cache()
     with pytest.raises(KeyRingError, match="rate_limit_key"):
         make_report(reporter_name="x")
+
+
+def test_a_ring_written_before_the_backup_code_key_derives_a_stable_one(tmp_path):
+    ring = KeyRing.generate()
+    data = json.loads(ring.to_json())
+    del data["backup_code_key"]
+    old = KeyRing.from_json(json.dumps(data))
+    assert len(old.backup_code_key) == 32
+    assert old.backup_code_key == KeyRing.from_json(json.dumps(data)).backup_code_key
+    assert old.backup_code_key not in (old.blind_index_key, ring.backup_code_key)
