@@ -4,14 +4,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint format messages clean
+.PHONY: run test lint format messages lock clean
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly the versions CI tested, checked against their hashes (requirements/*.lock).
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
+
+# After changing a dependency in pyproject.toml: pin it and everything it needs, with hashes.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		--extra dev --extra prod -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		--extra prod -o requirements/prod.lock
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
