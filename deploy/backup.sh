@@ -1,11 +1,34 @@
 #!/usr/bin/env bash
-# Nightly database backup. The key ring is NOT in this backup on purpose: a stolen dump alone
-# reveals no identity. Back the key ring up separately (offline, two custodians).
+# Backup of the database and the encrypted files, e.g. nightly from a systemd timer or cron:
+#   deploy/backup.sh [DEST]          (DEST defaults to /var/backups/tipline)
+# Reads DATABASE_URL and TIPLINE_ATTACHMENT_DIR (default $TIPLINE_VAR_DIR/attachments) from the
+# environment (the systemd units load /etc/tipline/tipline.env).
+#
+# The key ring is NOT in this backup, on purpose: a stolen backup alone reveals no identity and
+# no evidence. Back the key ring up separately (offline, two custodians). Without it, every
+# identity and every file in these backups is lost for good.
 set -euo pipefail
 dest="${1:-/var/backups/tipline}"
+keep_days="${TIPLINE_BACKUP_KEEP_DAYS:-30}"
+files="${TIPLINE_ATTACHMENT_DIR:-${TIPLINE_VAR_DIR:-/var/lib/tipline}/attachments}"
+: "${DATABASE_URL:?DATABASE_URL is required}"
+
+umask 077
 mkdir -p "$dest"
 stamp=$(date +%Y%m%d-%H%M%S)
-pg_dump --format=custom --file "$dest/tipline-$stamp.dump" "${DATABASE_URL:?}"
-# Encrypted attachments are unreadable without the key ring as well.
-tar -C /var/lib/tipline -czf "$dest/attachments-$stamp.tar.gz" attachments
-find "$dest" -name 'tipline-*.dump' -mtime +30 -delete
+tmp="$dest/.tipline-$stamp.partial"
+mkdir "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+# One consistent snapshot of the whole database (pg_dump runs in a single transaction).
+pg_dump --format=custom --no-owner --file "$tmp/database.dump" "$DATABASE_URL"
+# The encrypted files: written once and never changed, so copying after the dump can only add
+# files the dump does not reference, never lose one it does.
+mkdir -p "$files"
+tar -C "$files" -czf "$tmp/files.tar.gz" .
+(cd "$tmp" && sha256sum database.dump files.tar.gz > SHA256SUMS)
+
+mv "$tmp" "$dest/tipline-$stamp"
+trap - EXIT
+echo "$dest/tipline-$stamp"
+find "$dest" -maxdepth 1 -name 'tipline-*' -type d -mtime "+$keep_days" -exec rm -rf {} +

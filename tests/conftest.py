@@ -63,3 +63,15 @@ def township(county):
 @pytest.fixture
 def other_township(county):
     return Township.objects.create(county=county, code="xishan", name="西山镇")
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in-process, as with `make run` (no CELERY_BROKER_URL), even where CI configures
+    a broker: for tests that need what the task does (an e-mail) to happen inside the request."""
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

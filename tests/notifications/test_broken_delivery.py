@@ -54,7 +54,7 @@ def handover_failures(caplog) -> int:
 
 @override_settings(**DEAD_SMTP)
 def test_web_form_with_mail_server_down_gives_receipt_and_keeps_evidence(
-    client, township, clerk_with_email, caplog
+    client, township, clerk_with_email, eager_tasks, caplog
 ):
     response = client.post("/report/", {**form_data(township), "evidence": [upload()]})
 
@@ -69,7 +69,9 @@ def test_web_form_with_mail_server_down_gives_receipt_and_keeps_evidence(
 
 
 @override_settings(**DEAD_SMTP)
-def test_api_with_mail_server_down_answers_201(client, township, clerk_with_email, caplog):
+def test_api_with_mail_server_down_answers_201(
+    client, township, clerk_with_email, eager_tasks, caplog
+):
     response = client.post("/api/v1/reports", form_data(township), content_type="application/json")
 
     assert response.status_code == 201
@@ -78,11 +80,14 @@ def test_api_with_mail_server_down_answers_201(client, township, clerk_with_emai
 
 
 @pytest.fixture
-def dead_broker():
+def dead_broker(monkeypatch):
     """Celery publishing to a broker nobody listens on (as with Redis stopped)."""
+    dead = "redis://127.0.0.1:9/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
     conf = celery_app.conf
     saved = conf.task_always_eager, conf.broker_url
-    conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:9/0"
+    conf.task_always_eager, conf.broker_url = False, dead
     _fresh_pool()
     try:
         yield
