@@ -56,12 +56,15 @@ INSTALLED_APPS = [
     "notifications",
     "tipline",
     "casework",
+    "ops",
 ]
 
 MIDDLEWARE = [
     # First: turns the client address into a daily-rotating keyed bucket and removes the address
     # and user agent from public requests, so nothing downstream can log or store them.
     "tipline.middleware.PublicPrivacyMiddleware",
+    # One JSON line per request (route pattern, status, duration, request id; nothing else).
+    "ops.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,6 +183,8 @@ TIPLINE_DEADLINES = {
     "feedback": (env_int("TIPLINE_FEEDBACK_WORKING_DAYS", 15, minimum=1), "working"),
     "archive": (env_int("TIPLINE_ARCHIVE_WORKING_DAYS", 10, minimum=1), "working"),
 }
+# Lets monitoring read /healthz?deep=1 without a staff session (Authorization: Bearer …).
+TIPLINE_HEALTH_TOKEN = env_str("TIPLINE_HEALTH_TOKEN", "")
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
@@ -242,14 +247,30 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tipline@localhost")
 
 # Logs carry no client address and no user agent (the privacy middleware has removed them from
 # public requests before any handler runs); errors are never mailed with request data.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain; got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The request middleware writes the one line per request; runserver's own line and
+        # Django's "Not Found: /path" warnings would only repeat it with the raw path.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"level": "ERROR"},
         "celery.app.trace": {"level": "WARNING"},
         "kombu.connection": {"level": "ERROR"},
     },

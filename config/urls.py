@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ops.health import healthz
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
     path("", include("tipline.urls")),
 ]
 

@@ -13,5 +13,7 @@ class OrgConfig(AppConfig):
         from .roles import sync_groups
 
         # Roles hold permissions of apps above this one: sync once every app's permissions
-        # exist, i.e. after the post_migrate of the last installed app.
-        post_migrate.connect(sync_groups, sender=list(apps.get_app_configs())[-1])
+        # exist, i.e. after the post_migrate of the last installed app that has models (apps
+        # without models get no post_migrate).
+        with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
+        post_migrate.connect(sync_groups, sender=with_models[-1])

@@ -1,6 +1,7 @@
 """Privacy and language middleware for the public site."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 from django.utils import translation
 
 from .throttle import client_bucket
@@ -34,7 +35,9 @@ class PublicPrivacyMiddleware:
         address = request.META.get(settings.TIPLINE_CLIENT_ADDRESS_HEADER) or ""
         # With a proxy header like X-Forwarded-For, the last hop is the one our proxy saw.
         address = address.split(",")[-1].strip() or "unknown"
-        request.client_bucket = client_bucket(address)
+        # Computed on first use only (rate-limited views): a request that never throttles, like
+        # /healthz, does not need the key ring.
+        request.client_bucket = SimpleLazyObject(lambda: client_bucket(address))
         if not request.path.startswith(STAFF_PREFIXES):
             for name in _IDENTIFYING:
                 request.META.pop(name, None)

@@ -1,0 +1,97 @@
+"""/healthz for the load balancer: is this process able to serve? No data, no auth.
+
+``?deep=1`` adds the broker and the notification backlog, for administrators (a signed-in,
+verified administrator, or ``Authorization: Bearer $TIPLINE_HEALTH_TOKEN`` for monitoring).
+"""
+
+import hmac
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+log = logging.getLogger(__name__)
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache():
+    key = f"healthz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        raise RuntimeError("the cache did not return what was stored")
+    cache.delete(key)
+
+
+def _key_ring():
+    from vault.keyring import get_keyring
+
+    ring = get_keyring()
+    ring.kek(ring.current_kek)
+
+
+def _broker():
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return "not configured: tasks run in-process"
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
+    return "ok"
+
+
+SHALLOW = {"database": _database, "cache": _cache, "key_ring": _key_ring}
+DEEP = {"broker": _broker}
+
+
+def _run(checks: dict, detailed: bool) -> tuple[bool, dict]:
+    results, ok = {}, True
+    for name, check in checks.items():
+        try:
+            outcome = check()
+            results[name] = outcome if detailed and isinstance(outcome, str) else "ok"
+        except Exception as exc:
+            log.warning("health check failed", extra={"check": name, "error": type(exc).__name__})
+            ok = False
+            results[name] = f"fail: {type(exc).__name__}: {exc}" if detailed else "fail"
+    return ok, results
+
+
+def _may_see_deep(request) -> bool:
+    token = settings.TIPLINE_HEALTH_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[7:].encode(), token.encode())
+    user = getattr(request, "user", None)
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_verified()
+        and (user.is_superuser or user.groups.filter(name="administrator").exists())
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    deep = request.GET.get("deep") == "1"
+    if deep and not _may_see_deep(request):
+        return JsonResponse({"error": "administrators only"}, status=403)
+    checks = {**SHALLOW, **DEEP} if deep else SHALLOW
+    ok, results = _run(checks, detailed=deep)
+    if deep:
+        from .backlog import backlog
+
+        results["outbox_backlog"] = backlog()
+    return JsonResponse(
+        {"status": "ok" if ok else "fail", "checks": results}, status=200 if ok else 503
+    )
