@@ -1,8 +1,8 @@
 """Privacy and language middleware for the public site."""
 
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 
 from .throttle import client_bucket
 
