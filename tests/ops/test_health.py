@@ -9,7 +9,7 @@ from django.db import connection
 from casework.models import AuditEntry
 from org import roles
 
-from ..casework.conftest import cast, make_staff, units, verified_client  # noqa: F401
+from ..casework.conftest import make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
 
