@@ -63,15 +63,20 @@ class RequestLogMiddleware:
             request_id.reset(token)
         match = getattr(request, "resolver_match", None)
         route = "/" + match.route if match and match.route else "(unmatched)"
+        duration = round((time.perf_counter() - started) * 1000, 1)
         token = request_id.set(rid)
         try:
             log.info(
-                "request",
+                "%s %s %s %sms",
+                request.method,
+                route,
+                response.status_code,
+                duration,
                 extra={
                     "method": request.method,
                     "route": route,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": duration,
                 },
             )
         finally:
