@@ -101,7 +101,9 @@ def seed(county, townships: dict) -> list[str]:
         services.start_investigation(case.pk, supervisor)
         _file(case, supervisor, files)
         if late:  # past its decision deadline before it is decided (demo data only)
-            Case.objects.filter(pk=case.pk).update(decision_due=timezone.localdate(now) - timedelta(1))
+            Case.objects.filter(pk=case.pk).update(
+                decision_due=timezone.localdate(now) - timedelta(1)
+            )
         if outcome == "penalize":
             return services.penalize(case.pk, supervisor, "罚款一万元，没收违法所得。")
         return services.find_unfounded(case.pk, supervisor, "经核查，未发现违法事实。")

@@ -106,9 +106,7 @@ def county_inputs(county: County, year: int) -> list[scoring.TownshipInputs]:
         Township.objects.filter(county=county)
         .annotate(
             year_quota=Subquery(
-                TownshipQuota.objects.filter(township=OuterRef("pk"), year=year).values("quota")[
-                    :1
-                ]
+                TownshipQuota.objects.filter(township=OuterRef("pk"), year=year).values("quota")[:1]
             )
         )
         .order_by("code")
@@ -181,9 +179,9 @@ def _repeat_rows(county, start, end):
     linked = Report.objects.filter(
         case__township__county=county, received_at__gte=start, received_at__lt=end
     )
-    several = (
-        linked.values("case_id").order_by().annotate(n=Count("pk")).filter(n__gte=2)
-    ).values("case_id")
+    several = (linked.values("case_id").order_by().annotate(n=Count("pk")).filter(n__gte=2)).values(
+        "case_id"
+    )
     grouped: dict[int, tuple] = {}
     for case_id, number, township_id, received_at in (
         linked.filter(case_id__in=several)

@@ -74,18 +74,14 @@ def _reasons(report: Report, other: Report) -> list[Reason]:
     address = similarity(normalise(report.subject_address), normalise(other.subject_address))
     if address >= SIMILAR:
         reasons.append(
-            Reason(
-                "address", str(_("similar address")), round(ADDRESS * address / 100), address
-            )
+            Reason("address", str(_("similar address")), round(ADDRESS * address / 100), address)
         )
     return reasons
 
 
 def suggest(report: Report, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
     """Open cases of the report's township that it may repeat, most recently reported first."""
-    open_cases = Case.objects.filter(township_id=report.township_id).exclude(
-        state=State.ARCHIVED
-    )
+    open_cases = Case.objects.filter(township_id=report.township_id).exclude(state=State.ARCHIVED)
     ids = set()
     if report.subject_phone_index:
         ids.update(

@@ -88,7 +88,9 @@ def assessment(county: County, year: int, *, live_only: bool = False) -> Assessm
     """The official figures of the county-year: the frozen snapshot if there is one (compared
     with today's), else today's."""
     today = live_rows(county, year)
-    freeze = None if live_only else AssessmentFreeze.objects.filter(county=county, year=year).first()
+    freeze = (
+        None if live_only else AssessmentFreeze.objects.filter(county=county, year=year).first()
+    )
     if freeze is None:
         return Assessment(county, year, today, live=today)
     changed, added = differences(freeze.snapshot, today)

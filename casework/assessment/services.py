@@ -176,9 +176,7 @@ def dismiss_suggestion(report_id, case_id, user) -> RepeatDismissal:
             raise scope.OutOfScope  # another township's case, or none: not found either way
         try:
             with transaction.atomic():
-                dismissal = RepeatDismissal.objects.create(
-                    report=rep, case=case, dismissed_by=user
-                )
+                dismissal = RepeatDismissal.objects.create(report=rep, case=case, dismissed_by=user)
         except IntegrityError:
             raise ServiceError(_("This suggestion was already dismissed.")) from None
         audit.record(user, Action.REPEAT_DISMISSED, rep, case=case.number)

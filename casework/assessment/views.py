@@ -194,9 +194,7 @@ def settings_page(request):
         else:
             form_errors(request, form)
     context = {"county": county, "year": year, "form": form, "years": (year - 1, year + 1)}
-    return render(
-        request, "assessment/settings.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "assessment/settings.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
