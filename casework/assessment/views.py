@@ -47,6 +47,16 @@ def _county(request) -> County:
     return county
 
 
+def _require_county_staff(user, county) -> None:
+    """Quotas and freezing: 404 outside the county, 403 for its township staff."""
+    try:
+        services.require_county(user, county.pk)
+    except OutOfScope:
+        raise Http404 from None
+    except NotAllowed:
+        raise PermissionDenied from None
+
+
 def _is_county_staff(user, county) -> bool:
     try:
         services.require_county(user, county.pk)
@@ -165,12 +175,7 @@ def export(request, fmt):
 def settings_page(request):
     user = request.user
     county, year = _county(request), _year(request)
-    try:
-        services.require_county(user, county.pk)
-    except OutOfScope:
-        raise Http404 from None
-    except NotAllowed:
-        raise PermissionDenied from None
+    _require_county_staff(user, county)
     townships = list(Township.objects.filter(county=county).order_by("code"))
     quotas = dict(
         TownshipQuota.objects.filter(township__county=county, year=year).values_list(
@@ -201,6 +206,7 @@ def settings_page(request):
 @perm_required(services.PERM_FREEZE)
 def freeze(request):
     county = _county(request)
+    _require_county_staff(request.user, county)
     form = FreezeForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
