@@ -265,3 +265,29 @@ def test_report_page_suggests_links_and_dismisses(login, cast, township):
 def test_staff_navigation_links_the_assessment(login, cast):
     html = login(cast["finance"]).get("/staff/").content.decode()
     assert 'href="/staff/assessment/"' in html
+
+
+def test_admin_sets_quotas_through_the_audited_service(login, admin, units, township, year):
+    admin.is_staff = True
+    admin.save()
+    client = login(admin)
+    response = client.post(
+        "/admin/assessment/townshipquota/add/",
+        {"township": township.pk, "year": year, "quota": 4},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert TownshipQuota.objects.get().quota == 4
+    entry = AuditEntry.objects.get(action="assessment.quota_set")
+    assert entry.actor == admin and entry.data["new"] == 4
+
+    township_admin = make_staff("zs_admin", roles.ADMINISTRATOR, units["zs_fp"])
+    township_admin.is_staff = True
+    township_admin.save()
+    client = login(township_admin)
+    response = client.post(
+        "/admin/assessment/townshipquota/add/",
+        {"township": township.pk, "year": year + 1, "quota": 9},
+    )
+    assert response.status_code == 200  # the form shows the refusal
+    assert TownshipQuota.objects.count() == 1
+    assert AuditEntry.objects.filter(action="assessment.quota_set").count() == 1
