@@ -40,6 +40,15 @@ class Action(models.TextChoices):
     IDENTITY_VIEWED = "identity.viewed", _("Saw a reporter's identity")
     # the log itself
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit log")
+    # assessment (考核): repeat reports, falsified cases, quotas, frozen years
+    REPEAT_DISMISSED = (
+        "repeat.dismissed",
+        _("Judged that a report does not repeat a suggested case"),
+    )
+    CASE_FALSIFIED = "case.falsified", _("Marked a case as falsified (弄虚作假) after verification")
+    QUOTA_SET = "assessment.quota_set", _("Set a township's yearly case quota (县定任务)")
+    ASSESSMENT_FROZEN = "assessment.frozen", _("Froze a year of the township assessment (考核)")
+    ASSESSMENT_EXPORTED = "assessment.exported", _("Exported the township assessment (考核)")
 
 
 def describe(action: str) -> str:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import staff_auth
+from .assessment import urls as assessment_urls
 from .views import audit_log, cases, identity, triage
 
 app_name = "staff"
@@ -41,3 +42,4 @@ urlpatterns = [
     path("audit/", audit_log.audit_list, name="audit"),
     path("audit/export.csv", audit_log.audit_export, name="audit_export"),
 ]
+urlpatterns += assessment_urls.urlpatterns

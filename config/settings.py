@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "tipline",
     "casework",
+    "casework.assessment",
     "ops",
 ]
 
@@ -186,6 +187,11 @@ TIPLINE_DEADLINES = {
 # Lets monitoring read /healthz?deep=1 without a staff session (Authorization: Bearer …).
 TIPLINE_HEALTH_TOKEN = env_str("TIPLINE_HEALTH_TOKEN", "")
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
+
+# Assessment (考核): reports of one case count as repeats when the last of them came at most this
+# many days (of 24 hours) after the first; repeat suggestions look at cases opened this far back.
+TIPLINE_REPEAT_WINDOW_DAYS = env_int("TIPLINE_REPEAT_WINDOW_DAYS", 30, minimum=1)
+TIPLINE_REPEAT_SUGGESTION_DAYS = env_int("TIPLINE_REPEAT_SUGGESTION_DAYS", 365, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

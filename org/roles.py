@@ -11,7 +11,8 @@ ADMINISTRATOR = "administrator"
 ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRATOR)
 
 
-_VIEW = ["casework.view_case", "tipline.view_report"]
+# Everyone sees the assessment of their townships (county staff and auditors: the whole county).
+_VIEW = ["casework.view_case", "tipline.view_report", "assessment.view_assessment"]
 ROLE_PERMISSIONS = {
     CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case"],
     INVESTIGATOR: [*_VIEW, "casework.investigate_case", "casework.request_identity"],
@@ -24,6 +25,7 @@ ROLE_PERMISSIONS = {
         "casework.extend_deadline",
         "casework.archive_case",
         "casework.request_identity",
+        "assessment.mark_falsified",
     ],
     CUSTODIAN: [*_VIEW, "casework.decide_identity"],
     FINANCE: [*_VIEW],
@@ -39,6 +41,10 @@ ROLE_PERMISSIONS = {
         "org.change_staffprofile",
         "casework.add_documenttype",
         "casework.change_documenttype",
+        "assessment.view_townshipquota",
+        "assessment.add_townshipquota",
+        "assessment.change_townshipquota",
+        "assessment.freeze_assessment",
     ],
 }
 

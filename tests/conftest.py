@@ -48,6 +48,9 @@ def _baseline_data_for_transactional_tests(request):
 
     sync_groups()
     importlib.import_module("casework.migrations.0003_default_checklist").create(apps, None)
+    importlib.import_module(
+        "casework.assessment.migrations.0002_falsification_document_type"
+    ).create(apps, None)
 
 
 @pytest.fixture

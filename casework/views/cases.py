@@ -15,6 +15,7 @@ from org.scope import OutOfScope
 from tipline.models import Report, ReporterIdentity
 
 from .. import access, audit, casefile, rules, services, steps
+from ..assessment.repeats import case_panel
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required, staff_required
 from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, StepForm
@@ -111,6 +112,7 @@ def case_detail(request, pk):
         "can_extend": rules.extend(user, case) is None,
         "can_file": rules.file_document(user, case) is None,
         "can_feedback": rules.give_feedback(user, case) is None,
+        "assessment": case_panel(case, user),
     }
     return render(request, "casework/case_detail.html", context)
 

@@ -11,6 +11,7 @@ from tipline import receipts
 from tipline.models import Report, ReporterIdentity
 
 from .. import access, audit, services
+from ..assessment.repeats import report_panel
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
 from ..forms import (
@@ -69,6 +70,7 @@ def report_detail(request, pk):
         "message_form": MessageForm(),
         "identity_form": IdentityRequestForm(),
         "my_requests": report.identity_requests.filter(requested_by=request.user),
+        "repeat": report_panel(report, request.user),
     }
     return render(request, "casework/report_detail.html", context)
 

@@ -289,6 +289,18 @@ MATRIX = [
     Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", P + "/documents/generate/"),
     Row((403, 403, 403, 403, 403, 302, 403, 403), "POST", "/staff/identity/{id_pending}/decide/",
         {"decision": "approve", "note": ""}),
+    # assessment (考核): everyone sees their townships; quotas and freezing are for county
+    # administrators (their cells: tests/assessment/test_pages.py)
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", "/staff/assessment/townships/zhongshui/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.csv"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.xlsx"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403), "GET", "/staff/assessment/settings/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403), "POST", "/staff/assessment/freeze/",
+        {"year": "2026", "county": "demo"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", P + "/falsified/",
+        {"reason": "县督查组核查属实", "title": "督查报告", "file": FILE}),
 ]
 # fmt: on
 
@@ -331,7 +343,7 @@ def everything():
         "rows": {
             m._meta.label: m.objects.count()
             for m in apps.get_models()
-            if m._meta.app_label in ("org", "tipline", "casework", "notifications")
+            if m._meta.app_label in ("org", "tipline", "casework", "assessment", "notifications")
         },
         "cases": sorted(
             Case.objects.values_list(

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from casework.assessment import demo as assessment_demo
 from casework.demo_cases import demo_cases
 from casework.models import Case
 from org import roles
@@ -113,6 +114,7 @@ class Command(BaseCommand):
                 receipts.append(receipt)
         if not Case.objects.exists():
             receipts.extend(demo_cases(townships["zhongshui"]))
+        receipts.extend(assessment_demo.seed(county, townships))
 
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")

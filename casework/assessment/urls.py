@@ -1,0 +1,20 @@
+"""Assessment URLs, added to the staff site's namespace by casework/urls.py."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("assessment/", views.county_page, name="assessment"),
+    path("assessment/townships/<slug:code>/", views.township_page, name="assessment_township"),
+    path("assessment/export.csv", views.export, {"fmt": "csv"}, name="assessment_export_csv"),
+    path("assessment/export.xlsx", views.export, {"fmt": "xlsx"}, name="assessment_export_xlsx"),
+    path("assessment/settings/", views.settings_page, name="assessment_settings"),
+    path("assessment/freeze/", views.freeze, name="assessment_freeze"),
+    path(
+        "reports/<uuid:pk>/repeats/<int:case_pk>/dismiss/",
+        views.dismiss_repeat,
+        name="repeat_dismiss",
+    ),
+    path("cases/<int:pk>/falsified/", views.falsify, name="case_falsify"),
+]

@@ -1,0 +1,259 @@
+"""Assessment pages: the county ranking with its chart, a township's drill-down, exports,
+quota settings and freezing; the repeat-suggestion and falsification actions of the report and
+case pages. Every figure comes from report.assessment (the same as assessment_report prints)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from org.models import County, Township
+from org.scope import OutOfScope, townships_for
+
+from .. import access, audit
+from ..audit_catalogue import Action
+from ..decorators import perm_required
+from ..errors import NotAllowed
+from ..models import Case
+from ..states import PERM_TRIAGE
+from ..views.common import attempt, form_errors
+from . import chart, exports, report, services
+from .forms import FalsifyForm, FreezeForm, QuotaForm
+from .models import TownshipQuota
+
+PERM_VIEW = "assessment.view_assessment"
+
+
+def _year(request) -> int:
+    raw = request.POST.get("year") or request.GET.get("year") or ""
+    try:
+        year = int(raw)
+    except ValueError:
+        return timezone.localdate().year
+    return year if services.MIN_YEAR <= year <= services.MAX_YEAR else timezone.localdate().year
+
+
+def _county(request) -> County:
+    """The user's county (a superuser may pick one with ?county=CODE)."""
+    counties = County.objects.filter(townships__in=townships_for(request.user)).distinct()
+    code = request.POST.get("county") or request.GET.get("county")
+    county = (counties.filter(code=code) if code else counties).order_by("code").first()
+    if county is None:
+        raise Http404
+    return county
+
+
+def _require_county_staff(user, county) -> None:
+    """Quotas and freezing: 404 outside the county, 403 for its township staff."""
+    try:
+        services.require_county(user, county.pk)
+    except OutOfScope:
+        raise Http404 from None
+    except NotAllowed:
+        raise PermissionDenied from None
+
+
+def _is_county_staff(user, county) -> bool:
+    try:
+        services.require_county(user, county.pk)
+    except (OutOfScope, NotAllowed):
+        return False
+    return True
+
+
+def _link(name, county, year, **kwargs) -> str:
+    return f"{reverse(name, kwargs=kwargs)}?{urlencode({'county': county.code, 'year': year})}"
+
+
+def _visible(request, county, year) -> report.Assessment:
+    codes = townships_for(request.user).filter(county=county).values_list("code", flat=True)
+    return report.assessment(county, year).only(list(codes))
+
+
+def _deducted(row) -> float:
+    return row["repeat_deduction"] + row["falsified_deduction"] + row["shortfall_deduction"]
+
+
+@perm_required(PERM_VIEW)
+def county_page(request):
+    user = request.user
+    county, year = _county(request), _year(request)
+    result = _visible(request, county, year)
+    county_staff = _is_county_staff(user, county)
+    live = {r["township"]: r for r in result.live}
+    rows = [
+        {
+            "row": r,
+            "diff": result.differences.get(r["township"], {}),
+            "deducted": _deducted(r),
+            "deducted_today": _deducted(live.get(r["township"], r)),
+        }
+        for r in result.rows
+    ]
+    context = {
+        "county": county,
+        "year": year,
+        "result": result,
+        "rows": rows,
+        "chart": chart.layout(result.rows),
+        "can_freeze": county_staff
+        and user.has_perm(services.PERM_FREEZE)
+        and not result.frozen
+        and year <= timezone.localdate().year,
+        "can_set_quotas": county_staff and user.has_perm(services.PERM_QUOTA),
+        "freeze_form": FreezeForm(initial={"year": year}),
+        "query": urlencode({"county": county.code, "year": year}),
+        "years": (year - 1, year + 1),
+    }
+    return render(request, "assessment/county.html", context)
+
+
+@perm_required(PERM_VIEW)
+def township_page(request, code):
+    township = townships_for(request.user).filter(code=code).select_related("county").first()
+    if township is None:
+        raise Http404
+    county, year = township.county, _year(request)
+    result = report.assessment(county, year).only([code])
+    row = (result.rows or result.added or [None])[0]
+    if row is None:
+        raise Http404
+    live = next((r for r in result.live if r["township"] == code), row)
+    numbers = {d["case"] for d in row["deductions"] if d["case"]}
+    numbers |= {m["case"] for m in row["missing"]} | {m["case"] for m in live["missing"]}
+    case_ids = dict(
+        Case.objects.filter(township=township, number__in=numbers).values_list("number", "pk")
+    )
+    context = {
+        "township": township,
+        "county": county,
+        "year": year,
+        "result": result,
+        "row": row,
+        "live": live,
+        "diff": result.differences.get(code, {}),
+        "deductions": [{**d, "case_pk": case_ids.get(d["case"])} for d in row["deductions"]],
+        "missing": [{**m, "case_pk": case_ids.get(m["case"])} for m in row["missing"]],
+        "query": urlencode({"county": county.code, "year": year}),
+    }
+    return render(request, "assessment/township.html", context)
+
+
+@perm_required(PERM_VIEW)
+def export(request, fmt):
+    county, year = _county(request), _year(request)
+    result = _visible(request, county, year)
+    audit.record(
+        request.user,
+        Action.ASSESSMENT_EXPORTED,
+        county,
+        year=year,
+        format=fmt,
+        frozen=result.frozen,
+        townships=[r["township"] for r in result.rows],
+    )
+    name = f"assessment-{county.code}-{year}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            exports.to_xlsx(result.rows, f"{county.code}-{year}"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(
+            exports.to_csv(result.rows).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@perm_required(services.PERM_QUOTA)
+def settings_page(request):
+    user = request.user
+    county, year = _county(request), _year(request)
+    _require_county_staff(user, county)
+    townships = list(Township.objects.filter(county=county).order_by("code"))
+    quotas = dict(
+        TownshipQuota.objects.filter(township__county=county, year=year).values_list(
+            "township_id", "quota"
+        )
+    )
+    form = QuotaForm(request.POST or None, townships=townships, quotas=quotas)
+    if request.method == "POST":
+        if form.is_valid():
+            done = attempt(
+                request,
+                services.set_quotas,
+                county.pk,
+                year,
+                form.quotas(),
+                user,
+                success=lambda n: _("Quotas saved (%(n)d changed).") % {"n": n},
+            )
+            if done is not None:
+                return redirect(_link("staff:assessment_settings", county, year))
+        else:
+            form_errors(request, form)
+    context = {"county": county, "year": year, "form": form, "years": (year - 1, year + 1)}
+    return render(request, "assessment/settings.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@perm_required(services.PERM_FREEZE)
+def freeze(request):
+    county = _county(request)
+    _require_county_staff(request.user, county)
+    form = FreezeForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_link("staff:assessment", county, _year(request)))
+    year = form.cleaned_data["year"]
+    attempt(
+        request,
+        services.freeze_year,
+        county.pk,
+        year,
+        request.user,
+        success=_("The assessment of %(year)d is frozen.") % {"year": year},
+    )
+    return redirect(_link("staff:assessment", county, year))
+
+
+@require_POST
+@perm_required(PERM_TRIAGE)
+def dismiss_repeat(request, pk, case_pk):
+    rep = access.get_report(request.user, pk, perm=PERM_TRIAGE)
+    attempt(
+        request,
+        services.dismiss_suggestion,
+        rep.pk,
+        case_pk,
+        request.user,
+        success=_("The suggestion was dismissed."),
+    )
+    return redirect("staff:report", pk=rep.pk)
+
+
+@require_POST
+@perm_required(services.PERM_FALSIFY)
+def falsify(request, pk):
+    case = access.get_case(request.user, pk, perm=services.PERM_FALSIFY)
+    form = FalsifyForm(request.POST, request.FILES)
+    if form.is_valid():
+        attempt(
+            request,
+            services.mark_falsified,
+            case.pk,
+            request.user,
+            form.cleaned_data["reason"],
+            form.cleaned_data["file"],
+            form.cleaned_data["title"],
+            success=_("The case is marked as falsified (弄虚作假)."),
+        )
+    else:
+        form_errors(request, form)
+    return redirect("staff:case", pk=case.pk)

@@ -1,0 +1,80 @@
+"""Races on PostgreSQL: two people marking, freezing or dismissing the same thing at once.
+
+Each leaves exactly one record and one audit entry; the loser gets a clear refusal and leaves no
+encrypted file behind. (SQLite serialises writers, so these run on PostgreSQL only.)
+"""
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from casework import services
+from casework.assessment import services as assessment
+from casework.assessment.models import AssessmentFreeze, CaseFalsification, RepeatDismissal
+from casework.errors import ServiceError
+from casework.models import AuditEntry, CaseDocument
+from org import roles
+from tests.casework.test_concurrency import race, reload_user
+from vault import storage
+
+from .conftest import clean_png, decide, make_report, make_staff
+
+pytestmark = [
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="row locks (SELECT … FOR UPDATE) need PostgreSQL; SQLite serialises all writers",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def refused(outcomes):
+    return [exc for _result, exc in outcomes if exc is not None]
+
+
+def test_two_supervisors_mark_the_same_case(cast, units, township):
+    case = decide(cast, units, township)
+    other = make_staff("supervisor2", roles.SUPERVISOR, units["county_fp"])
+    before = set(CaseDocument.objects.values_list("pk", flat=True))
+    outcomes = race(
+        lambda: assessment.mark_falsified(
+            case.pk, reload_user(cast["supervisor"]), "核查属实", clean_png()
+        ),
+        lambda: assessment.mark_falsified(case.pk, reload_user(other), "核查属实", clean_png()),
+    )
+    [exc] = refused(outcomes)
+    assert isinstance(exc, ServiceError)
+    assert CaseFalsification.objects.count() == 1
+    assert AuditEntry.objects.filter(action="case.falsified").count() == 1
+    new_docs = CaseDocument.objects.exclude(pk__in=before)
+    assert new_docs.count() == 1
+    files = list(storage.path_for(new_docs.get()).parent.glob("*.bin"))
+    assert len(files) == CaseDocument.objects.count()  # the loser's file was removed
+
+
+def test_two_administrators_freeze_the_same_year(units, county, township):
+    a = make_staff("admin_a", roles.ADMINISTRATOR, units["county_fp"])
+    b = make_staff("admin_b", roles.ADMINISTRATOR, units["county_fp"])
+    year = timezone.localdate().year
+    outcomes = race(
+        lambda: assessment.freeze_year(county.pk, year, reload_user(a)),
+        lambda: assessment.freeze_year(county.pk, year, reload_user(b)),
+    )
+    [exc] = refused(outcomes)
+    assert "already frozen" in str(exc) or "已锁定" in str(exc)
+    assert AssessmentFreeze.objects.count() == 1
+    assert AuditEntry.objects.filter(action="assessment.frozen").count() == 1
+
+
+def test_two_clerks_dismiss_the_same_suggestion(cast, units, township):
+    case = services.open_case(make_report(township).pk, cast["clerk"])
+    other = make_staff("clerk2", roles.CLERK, units["zs_fp"])
+    rep = make_report(township)
+    outcomes = race(
+        lambda: assessment.dismiss_suggestion(rep.pk, case.pk, reload_user(cast["clerk"])),
+        lambda: assessment.dismiss_suggestion(rep.pk, case.pk, reload_user(other)),
+    )
+    [exc] = refused(outcomes)
+    assert isinstance(exc, ServiceError)
+    assert RepeatDismissal.objects.count() == 1
+    assert AuditEntry.objects.filter(action="repeat.dismissed").count() == 1

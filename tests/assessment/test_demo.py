@@ -1,0 +1,177 @@
+"""The demo county's assessment computed by hand and compared with assessment_report.
+
+seed_demo runs with the clock at 15 June 2026 10:00 (China time); everything it makes happens
+then, except the repeat reports it dates back. The figures, by hand:
+
+中水镇 zhongshui — quota 3. The casework demo's cases: 查处 (file lacks 生育证原件, 送达回证,
+  结案报告: 3 missing), 奖励 (lacks 结案报告: 1), 结案归档 (complete: 0), 查无实据 (nothing filed:
+  5 always-required documents + 结案报告 = 6), 移送 (same: 6), plus an open case and an old one
+  still under investigation. Handled 4 (3 查处 + 1 移送) ≥ 3 → 60. Decided 5, all on time → 40.
+  Missing 3 + 1 + 0 + 6 + 6 = 16 → 100 − 320 → 0. Section 100. The rewarded case (number 0004)
+  has a second report 10 days before its first → −20; the penalized case's second report came
+  45 days before (outside 30 days) → nothing. Phone and mailbox → 5. Net 100 + 5 − 20 = 85.
+西山镇 xishan — quota 4. Three 查处 cases and one 查无实据 decided after its deadline. Handled 3 →
+  60 × 3/4 = 45. Decided 4, on time 3 → 40 × 3/4 = 30. One case lacks 送达回证 → 80. Section
+  155. Case 0001 reported three times within 5 days → −30; case 0002 falsified → −50; shortfall
+  20 × ⌊100 × 1/4⌋ = 500. Net 155 + 5 − 30 − 50 − 500 = −420. Not bottom band (3 ≥ 2).
+南湖街道办事处 nanhu — quota 5, two complete 查处 cases. 60 × 2/5 = 24, on time 40, files 100:
+  164. Shortfall 20 × ⌊100 × 3/5⌋ = 1200. Bottom band (2 < 2.5). Net 164 + 5 − 1200 = −1031.
+北山乡 beishan — quota 0, no cases: 60 + 40 + 100 = 200; phone but no mailbox → 2.5. Net 202.5.
+"""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.django_db
+
+NO_DEDUCTIONS: list = []
+
+EXPECTED = [
+    {
+        "rank": 1,
+        "township": "beishan",
+        "name": "北山乡",
+        "quota": 0,
+        "handled": 0,
+        "decided": 0,
+        "decided_on_time": 0,
+        "missing_documents": 0,
+        "quota_points": 60,
+        "on_time_points": 40,
+        "file_points": 100,
+        "section_total": 200,
+        "repeat_deduction": 0,
+        "falsified_deduction": 0,
+        "shortfall_deduction": 0,
+        "reporting_system_points": 2.5,
+        "net": 202.5,
+        "bottom_band": False,
+        "deductions": NO_DEDUCTIONS,
+    },
+    {
+        "rank": 2,
+        "township": "zhongshui",
+        "name": "中水镇",
+        "quota": 3,
+        "handled": 4,
+        "decided": 5,
+        "decided_on_time": 5,
+        "missing_documents": 16,
+        "quota_points": 60,
+        "on_time_points": 40,
+        "file_points": 0,
+        "section_total": 100,
+        "repeat_deduction": 20,
+        "falsified_deduction": 0,
+        "shortfall_deduction": 0,
+        "reporting_system_points": 5,
+        "net": 85,
+        "bottom_band": False,
+        "deductions": [{"rule": "repeat", "case": "ZHONGSHUI-2026-0004", "points": 20}],
+    },
+    {
+        "rank": 3,
+        "township": "xishan",
+        "name": "西山镇",
+        "quota": 4,
+        "handled": 3,
+        "decided": 4,
+        "decided_on_time": 3,
+        "missing_documents": 1,
+        "quota_points": 45,
+        "on_time_points": 30,
+        "file_points": 80,
+        "section_total": 155,
+        "repeat_deduction": 30,
+        "falsified_deduction": 50,
+        "shortfall_deduction": 500,
+        "reporting_system_points": 5,
+        "net": -420,
+        "bottom_band": False,
+        "deductions": [
+            {"rule": "repeat", "case": "XISHAN-2026-0001", "points": 30},
+            {"rule": "falsified", "case": "XISHAN-2026-0002", "points": 50},
+            {"rule": "shortfall", "case": None, "points": 500},
+        ],
+    },
+    {
+        "rank": 4,
+        "township": "nanhu",
+        "name": "南湖街道办事处",
+        "quota": 5,
+        "handled": 2,
+        "decided": 2,
+        "decided_on_time": 2,
+        "missing_documents": 0,
+        "quota_points": 24,
+        "on_time_points": 40,
+        "file_points": 100,
+        "section_total": 164,
+        "repeat_deduction": 0,
+        "falsified_deduction": 0,
+        "shortfall_deduction": 1200,
+        "reporting_system_points": 5,
+        "net": -1031,
+        "bottom_band": True,
+        "deductions": [{"rule": "shortfall", "case": None, "points": 1200}],
+    },
+]
+
+
+@pytest.fixture
+def demo(clock):
+    clock.set(2026, 6, 15, 10)
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def command(*args) -> str:
+    out = io.StringIO()
+    call_command("assessment_report", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_the_demo_county_by_hand(demo):
+    rows = json.loads(command("--year", "2026", "--county", "demo", "--format", "json"))
+    assert [{k: row[k] for k in EXPECTED[0]} for row in rows] == EXPECTED
+    for row in rows:  # numbers are JSON numbers, the band a boolean
+        for key in ("quota_points", "section_total", "net", "reporting_system_points"):
+            assert isinstance(row[key], int | float) and not isinstance(row[key], bool)
+        assert isinstance(row["bottom_band"], bool)
+    zs = next(r for r in rows if r["township"] == "zhongshui")
+    assert len(zs["missing"]) == 16
+
+
+def test_csv_and_xlsx_carry_the_same_figures(demo, tmp_path):
+    rows = list(csv.DictReader(io.StringIO(command("--year", "2026", "--format", "csv"))))
+    assert [(r["township"], float(r["net"])) for r in rows] == [
+        (e["township"], e["net"]) for e in EXPECTED
+    ]
+    path = tmp_path / "a.xlsx"
+    command("--year", "2026", "--county", "demo", "--format", "xlsx", "--out", str(path))
+    book = load_workbook(path)
+    header, *values = list(book.active.values)
+    net = header.index("net")
+    assert [v[net] for v in values] == [e["net"] for e in EXPECTED]
+    deductions = list(book["deductions"].values)[1:]
+    assert ("xishan", "西山镇", "falsified", "XISHAN-2026-0002", 50) in deductions
+
+
+def test_no_year_data_and_bad_arguments(demo):
+    rows = json.loads(command("--year", "2025", "--format", "json"))
+    # 2025: no quota set (counts as 0) and no cases: 200 each, plus the reporting system
+    assert {r["township"]: r["net"] for r in rows} == {
+        "beishan": 202.5,
+        "nanhu": 205,
+        "xishan": 205,
+        "zhongshui": 205,
+    }
+    with pytest.raises(CommandError):
+        command("--year", "2026", "--county", "nowhere")
+    with pytest.raises(CommandError):
+        command("--year", "1999")
