@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "notifications",
     "tipline",
     "casework",
+    "casework.rewards",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +183,9 @@ TIPLINE_DEADLINES = {
     "archive": (env_int("TIPLINE_ARCHIVE_WORKING_DAYS", 10, minimum=1), "working"),
 }
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
+# Approving or paying a reward, or seeing its payee, needs an authenticator code re-entered for
+# that reward within this many minutes.
+TIPLINE_REWARD_STEP_UP_MINUTES = env_int("TIPLINE_REWARD_STEP_UP_MINUTES", 5, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -226,6 +231,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+# Scheduled jobs (make beat).
+CELERY_BEAT_SCHEDULE = {
+    "lapse-overdue-rewards": {
+        "task": "casework.rewards.tasks.lapse_overdue_rewards",
+        "schedule": crontab(hour=0, minute=30),  # after midnight: yesterday was the last day
+    },
+}
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

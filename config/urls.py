@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("casework.rewards.urls_public")),  # /receipt/claim/
     path("", include("tipline.urls")),
 ]
 

@@ -13,7 +13,7 @@ ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRAT
 
 _VIEW = ["casework.view_case", "tipline.view_report"]
 ROLE_PERMISSIONS = {
-    CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case"],
+    CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case", "rewards.mark_report"],
     INVESTIGATOR: [*_VIEW, "casework.investigate_case", "casework.request_identity"],
     SUPERVISOR: [
         *_VIEW,
@@ -24,10 +24,20 @@ ROLE_PERMISSIONS = {
         "casework.extend_deadline",
         "casework.archive_case",
         "casework.request_identity",
+        "rewards.view_reward",
+        "rewards.approve_reward",
+        "rewards.cancel_reward",
+        "rewards.mark_report",
     ],
     CUSTODIAN: [*_VIEW, "casework.decide_identity"],
-    FINANCE: [*_VIEW],
-    AUDITOR: [*_VIEW, "casework.view_audit", "casework.view_auditentry"],
+    FINANCE: [*_VIEW, "rewards.view_reward", "rewards.pay_reward", "rewards.view_ledger"],
+    AUDITOR: [
+        *_VIEW,
+        "casework.view_audit",
+        "casework.view_auditentry",
+        "rewards.view_reward",
+        "rewards.view_ledger",
+    ],
     ADMINISTRATOR: [
         *_VIEW,
         "casework.view_audit",
@@ -39,6 +49,14 @@ ROLE_PERMISSIONS = {
         "org.change_staffprofile",
         "casework.add_documenttype",
         "casework.change_documenttype",
+        "rewards.view_reward",
+        "rewards.view_rewardpolicy",
+        "rewards.add_rewardpolicy",
+        "rewards.change_rewardpolicy",
+        "rewards.view_rewardtier",
+        "rewards.add_rewardtier",
+        "rewards.change_rewardtier",
+        "rewards.delete_rewardtier",
     ],
 }
 

@@ -48,6 +48,7 @@ def _baseline_data_for_transactional_tests(request):
 
     sync_groups()
     importlib.import_module("casework.migrations.0003_default_checklist").create(apps, None)
+    importlib.import_module("casework.rewards.migrations.0002_defaults").create(apps, None)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from tipline.models import Report, ReporterIdentity
 from .. import access, audit, services
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
+from ..rewards import pages as reward_pages
 from ..forms import (
     IdentityRequestForm,
     LinkForm,
@@ -32,6 +33,7 @@ def home(request):
         "new_reports": reports.filter(status=Report.Status.RECEIVED).count(),
         "open_cases": cases.exclude(state="archived").count(),
         "townships": access.townships_for(request.user),
+        "reward_counts": reward_pages.home_counts(request.user),
     }
     return render(request, "casework/home.html", context)
 
@@ -69,6 +71,7 @@ def report_detail(request, pk):
         "message_form": MessageForm(),
         "identity_form": IdentityRequestForm(),
         "my_requests": report.identity_requests.filter(requested_by=request.user),
+        "marks_form": reward_pages.marks_form(report, request.user),
     }
     return render(request, "casework/report_detail.html", context)
 
