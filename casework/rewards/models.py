@@ -250,6 +250,7 @@ class RewardClaim(Sealed):
 
     @sensitive_variables()
     def set_payee(self, **values: str) -> None:
+        self.data_key()  # every row has its data key, even an in-person claim with no payee
         for field in self.SEALED_FIELDS:
             value = values.get(field) or ""
             setattr(self, f"{field}_sealed", self.seal(field, value.encode()) if value else None)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from casework.demo_cases import demo_cases
 from casework.models import Case
+from casework.rewards.demo import demo_rewards
 from org import roles
 from org.models import County, StaffProfile, Township, Unit
 from tipline import services
@@ -113,6 +114,7 @@ class Command(BaseCommand):
                 receipts.append(receipt)
         if not Case.objects.exists():
             receipts.extend(demo_cases(townships["zhongshui"]))
+            demo_rewards(townships["zhongshui"], self.stdout.write)  # rewards in every state
 
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")
