@@ -196,7 +196,14 @@ def reward_step_up(request, pk):
     if not form.is_valid():
         form_errors(request, form)
     else:
-        attempt(request, stepup.verify, request.user, reward.pk, form.cleaned_data["otp_code"])
+        attempt(
+            request,
+            stepup.verify,
+            request.user,
+            reward.pk,
+            form.cleaned_data["otp_code"],
+            success=_("Confirmed: the payee is shown for the next few minutes."),
+        )
     return redirect("staff:reward_payment", pk=reward.pk)
 
 

@@ -1,7 +1,11 @@
 """Helpers for reward tests (and casework tests that need a paid reward), made through the
 services the app uses."""
 
+import io
+import time
+
 from django.utils import timezone
+from PIL import Image
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -15,7 +19,6 @@ from tipline.attachments import sanitize
 from tipline.models import Category
 
 from ..casework.conftest import RECEIPTS
-from ..casework.test_access_matrix import png_bytes
 
 NAME = "李举报"
 PHONE = "13912345678"
@@ -42,7 +45,7 @@ def device_for(user) -> TOTPDevice:
 def code_for(device, at: float | None = None) -> str:
     device = TOTPDevice.objects.get(pk=device.pk)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = at if at is not None else timezone.now().timestamp()
+    totp.time = at if at is not None else time.time()  # what django-otp verifies against
     return f"{totp.token():0{device.digits}d}"
 
 
@@ -55,6 +58,12 @@ def fresh_code(user) -> str:
 
 def step_up(user, reward):
     return stepup.verify(user, reward.pk if hasattr(reward, "pk") else reward, fresh_code(user))
+
+
+def png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, "PNG")
+    return buf.getvalue()
 
 
 def file_doc(case_obj, user, code):
@@ -112,3 +121,11 @@ def pay_out(case_obj, cast, *, method="bank"):
 def waive(case_obj, cast, reason="举报人书面放弃奖励"):
     """Settle a case's pending reward by cancelling it (a case cannot be archived before)."""
     return rewards.cancel(reward_of(case_obj).pk, cast["supervisor"], reason)
+
+
+def make_xs_supervisor(units):
+    from org import roles
+
+    from ..casework.conftest import make_staff
+
+    return make_staff("xs_supervisor", roles.SUPERVISOR, units["xs_fp"])
