@@ -42,11 +42,17 @@ class Action(models.TextChoices):
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit log")
     # rewards (casework/rewards)
     REWARD_PROPOSED = "reward.proposed", _("Proposed a reward for the first eligible report")
-    REWARD_NOT_PROPOSED = "reward.not_proposed", _("Found no report of a case eligible for a reward")
+    REWARD_NOT_PROPOSED = (
+        "reward.not_proposed",
+        _("Found no report of a case eligible for a reward"),
+    )
     REWARD_APPROVED = "reward.approved", _("Approved a reward (offered to the reporter)")
     REWARD_CLAIMED = "reward.claimed", _("The reporter claimed a reward")
     REWARD_CLAIM_CHANGED = "reward.claim_changed", _("The reporter changed their reward claim")
-    REWARD_CLAIM_CODE_CHECKED = "reward.claim_code_checked", _("Checked a claim code at the counter")
+    REWARD_CLAIM_CODE_CHECKED = (
+        "reward.claim_code_checked",
+        _("Checked a claim code at the counter"),
+    )
     REWARD_CLAIM_CODE_FAILED = "reward.claim_code_failed", _("A wrong claim code was entered")
     REWARD_PAID = "reward.paid", _("Paid a reward")
     REWARD_CANCELLED = "reward.cancelled", _("Cancelled a reward")

@@ -103,7 +103,9 @@ def build(year: int, townships) -> Ledger:
     return Ledger(
         year=year,
         rows=rows,
-        totals={s: {"count": t["count"], "amount": f"{t['amount']:.2f}"} for s, t in totals.items()},
+        totals={
+            s: {"count": t["count"], "amount": f"{t['amount']:.2f}"} for s, t in totals.items()
+        },
         rewards=detail,
     )
 

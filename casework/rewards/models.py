@@ -153,7 +153,10 @@ class ReportEligibility(models.Model):
 
 class Reward(ConcurrentTransitionMixin, models.Model):
     case = models.OneToOneField(
-        "casework.Case", on_delete=models.PROTECT, related_name="case_reward", verbose_name=_("case")
+        "casework.Case",
+        on_delete=models.PROTECT,
+        related_name="case_reward",
+        verbose_name=_("case"),
     )
     report = models.ForeignKey(
         "tipline.Report", on_delete=models.PROTECT, related_name="rewards"
@@ -275,7 +278,9 @@ class RewardPayment(models.Model):
     method = models.CharField(_("how"), max_length=20, choices=Method.choices)
     voucher_number = models.CharField(_("voucher number"), max_length=60)
     paid_on = models.DateField(_("paid on"))
-    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

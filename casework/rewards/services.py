@@ -26,7 +26,7 @@ from ..audit_catalogue import Action
 from ..errors import NotAllowed, ServiceError
 from ..models import Case
 from ..states import State
-from . import claims, documents, eligibility, policy, stepup, steps
+from . import claims, documents, eligibility, policy, steps, stepup
 from .models import ReportEligibility, Reward, RewardClaim, RewardPayment
 from .states import (
     PERM_APPROVE,

@@ -67,9 +67,7 @@ def not_the_approver(reward, user) -> bool:
 def record_approval(reward, user, now) -> None:
     reward.approved_at, reward.approved_by = now, user
     # The reporter is told on approval; the claim window runs in working days from that day.
-    reward.claim_due = deadlines.add_working_days(
-        timezone.localdate(now), reward.claim_window_days
-    )
+    reward.claim_due = deadlines.add_working_days(timezone.localdate(now), reward.claim_window_days)
 
 
 def record_claim(reward, user, now) -> None:

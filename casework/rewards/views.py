@@ -3,7 +3,8 @@ payment page behind the step-up, the ledger and its exports, eligibility marks."
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case as When_, IntegerField, Value, When
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -64,7 +65,9 @@ def reward_list(request):
         rewards = rewards.filter(state=state)
     # What this person acts on comes first: claims awaiting payment for finance, proposals
     # awaiting approval for supervisors.
-    first = [s for perm, s in ((PERM_PAY, "claimed"), (PERM_APPROVE, "proposed")) if user.has_perm(perm)]
+    first = [
+        s for perm, s in ((PERM_PAY, "claimed"), (PERM_APPROVE, "proposed")) if user.has_perm(perm)
+    ]
     priority = When_(
         *[When(state=s, then=Value(i)) for i, s in enumerate(first)],
         default=Value(len(first)),
@@ -88,8 +91,11 @@ def _history(reward):
         object_type="rewards.reward", object_id=str(reward.pk)
     ).select_related("actor")
     return [
-        (e, f"{(e.actor.get_full_name() or e.actor.username) if e.actor else '—'} · "
-            f"{describe(e.action)}")
+        (
+            e,
+            f"{(e.actor.get_full_name() or e.actor.username) if e.actor else '—'} · "
+            f"{describe(e.action)}",
+        )
         for e in entries
     ]
 
@@ -213,9 +219,7 @@ def reward_step_up(request, pk):
 def reward_pay(request, pk):
     reward = get_reward(request.user, pk, perm=PERM_PAY)
     record = getattr(reward, "claim_record", None)
-    form = PayForm(
-        request.POST, in_person=record is not None and record.method == Method.IN_PERSON
-    )
+    form = PayForm(request.POST, in_person=record is not None and record.method == Method.IN_PERSON)
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:reward_payment", pk=reward.pk)

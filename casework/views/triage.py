@@ -13,7 +13,6 @@ from tipline.models import Report, ReporterIdentity
 from .. import access, audit, services
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
-from ..rewards import pages as reward_pages
 from ..forms import (
     IdentityRequestForm,
     LinkForm,
@@ -22,6 +21,7 @@ from ..forms import (
     RejectForm,
     StaffTipForm,
 )
+from ..rewards import pages as reward_pages
 from .common import attempt, file_response, form_errors, page_of
 
 

@@ -19,6 +19,7 @@ from tests.casework.conftest import (  # noqa: F401 — fixtures
 
 from .helpers import ACCOUNT, BANK, NAME, PHONE, approve, filed, investigate, penalize, reward_of
 
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -31,15 +32,15 @@ def filed_report(township):
 
 
 @pytest.fixture
-def proposed(filed_report, cast, units):
+def proposed(filed_report, cast, units):  # noqa: F811 — fixtures imported above
     """A case at 查处 whose reward is proposed for its only report: (reward, receipt)."""
-    report, receipt = filed_report
-    c = penalize(investigate(report, cast, units), cast)
+    filed_one, receipt = filed_report
+    c = penalize(investigate(filed_one, cast, units), cast)
     return reward_of(c), receipt
 
 
 @pytest.fixture
-def approved(proposed, cast):
+def approved(proposed, cast):  # noqa: F811
     reward, receipt = proposed
     return approve(reward, cast["supervisor"]), receipt
 

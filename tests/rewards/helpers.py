@@ -5,9 +5,9 @@ import io
 import time
 
 from django.utils import timezone
-from PIL import Image
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
 
 from casework import services
 from casework.models import DocumentType
@@ -111,8 +111,14 @@ def pay_out(case_obj, cast, *, method="bank"):
         approve(reward, cast["supervisor"])
     receipt = RECEIPTS[reward.report_id]
     if method == "bank":
-        rewards.claim(reward.pk, receipt, method="bank", payee_name="任意名", bank_name="某银行",
-                      account_number="6228480402564890018")
+        rewards.claim(
+            reward.pk,
+            receipt,
+            method="bank",
+            payee_name="任意名",
+            bank_name="某银行",
+            account_number="6228480402564890018",
+        )
         return pay(reward, cast["finance"])
     code = rewards.claim(reward.pk, receipt, method="in_person").claim_code
     return pay(reward, cast["finance"], claim_code=code)

@@ -72,7 +72,11 @@ def test_the_payee_name_must_be_the_reporters(approved, english):
     reward, receipt = approved
     with pytest.raises(rewards.ClaimError, match="name you gave") as exc:
         rewards.claim(
-            reward.pk, receipt, method="bank", payee_name="张三", bank_name="银行",
+            reward.pk,
+            receipt,
+            method="bank",
+            payee_name="张三",
+            bank_name="银行",
             account_number=ACCOUNT,
         )
     assert exc.value.field == "payee_name"
@@ -229,7 +233,10 @@ def test_wrong_receipts_and_wrong_names_are_throttled(client, approved, settings
     reward, receipt = approved
     limit = settings.TIPLINE_RATE_LIMITS["receipt_fail_per_client"][0]
     for _ in range(limit - 1):
-        assert client.post(CLAIM, {"receipt": wrong(receipt), "method": "in_person"}).status_code == 404
+        assert (
+            client.post(CLAIM, {"receipt": wrong(receipt), "method": "in_person"}).status_code
+            == 404
+        )
     wrong_name = {"receipt": receipt, **BANK, "payee_name": "冒名者", "account_number": ACCOUNT}
     response = client.post(CLAIM, wrong_name)
     assert response.status_code == 400

@@ -19,15 +19,12 @@ from casework.rewards.public import working_days_left
 from org import roles
 
 from .helpers import (
-    ACCOUNT,
-    BANK,
     approve,
     code_for,
     device_for,
     fresh_code,
     investigate,
     pay,
-    penalize,
     reward_of,
     step_up,
     waive,
@@ -265,9 +262,7 @@ def test_paying_again_returns_the_first_payment_and_changes_nothing(claimed, cas
     reward, _receipt = claimed
     first = pay(reward, cast["finance"], voucher_number="PZ-1")
     n = AuditEntry.objects.count()
-    again = rewards.pay(
-        reward.pk, cast["finance"], voucher_number="PZ-2", paid_on=date(2026, 1, 5)
-    )
+    again = rewards.pay(reward.pk, cast["finance"], voucher_number="PZ-2", paid_on=date(2026, 1, 5))
     assert again.already_paid is True
     assert (again.pk, again.voucher_number) == (first.pk, "PZ-1")
     assert RewardPayment.objects.count() == 1

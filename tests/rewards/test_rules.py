@@ -116,9 +116,7 @@ def test_the_same_reporter_by_id_number(township, cast, units):
     assert reasons(reward) == [["chosen"], ["same_reporter"]]
 
 
-def test_no_eligible_report_no_reward_and_the_case_page_says_why(
-    township, cast, units, login
-):
+def test_no_eligible_report_no_reward_and_the_case_page_says_why(township, cast, units, login):
     first, _ = filed(township)
     rewards.mark_report(first.pk, cast["clerk"], falsified=True)
     case = penalize(case_of([first], cast, units), cast)
