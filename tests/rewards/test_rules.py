@@ -206,3 +206,44 @@ def test_the_built_in_default_when_no_policy_exists(township, cast, units):
         None,
         30,
     )
+
+
+def test_a_county_administrator_edits_the_policy_in_the_admin(township, units, login):
+    """Administrators edit their county's policy (audited); the default one only superusers."""
+    from org import roles
+    from tests.casework.conftest import make_staff
+
+    admin = make_staff("county_admin", roles.ADMINISTRATOR, units["county_fp"])
+    admin.is_staff = True  # may use the admin site
+    admin.save()
+    client = login(admin)
+    assert client.get("/admin/rewards/rewardpolicy/").status_code == 200
+    data = {
+        "county": township.county_id,
+        "effective_from": "2027-01-01",
+        "default_amount": "3000.00",
+        "cap": "20000.00",
+        "claim_window_days": "60",
+        "note": "县政府2027年奖励办法",
+        "tiers-TOTAL_FORMS": "1",
+        "tiers-INITIAL_FORMS": "0",
+        "tiers-MIN_NUM_FORMS": "0",
+        "tiers-MAX_NUM_FORMS": "1000",
+        "tiers-0-category": "",
+        "tiers-0-outcome": "transferred",
+        "tiers-0-amount": "10000.00",
+    }
+    response = client.post("/admin/rewards/rewardpolicy/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = RewardPolicy.objects.get(county=township.county)
+    assert policy.amount_for("other", "transferred") == Decimal("10000.00")
+    entry = AuditEntry.objects.get(action="reward.policy_changed")
+    assert entry.actor == admin
+    assert entry.data["tiers"] == [["", "transferred", "10000.00"]]
+    # The default policy is visible but not theirs to change.
+    default = RewardPolicy.objects.get(county__isnull=True)
+    response = client.post(
+        f"/admin/rewards/rewardpolicy/{default.pk}/change/", {**data, "county": ""}
+    )
+    assert response.status_code == 403
+    assert RewardPolicy.objects.get(pk=default.pk).claim_window_days == 30
