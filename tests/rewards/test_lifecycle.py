@@ -458,3 +458,40 @@ def test_archive_waits_while_the_reward_is_pending(proposed, cast, english):
         services.archive(case.pk, cast["supervisor"])
     waive(case, cast)
     assert services.archive(case.pk, cast["supervisor"]).state == State.ARCHIVED
+
+
+def test_the_reward_machine_as_declared():
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    from casework.rewards.states import RewardState
+
+    out = io.StringIO()
+    call_command("graph_transitions", "rewards.Reward", stdout=out)
+    edges = set(
+        re.findall(
+            r'"rewards\.[^."]+\.state\.(\w+)" -> "rewards\.[^."]+\.state\.(\w+)" '
+            r"\[label=(\w+)\]",
+            out.getvalue(),
+        )
+    )
+    assert edges == {
+        ("proposed", "approved", "approve"),
+        ("approved", "claimed", "claim"),
+        ("claimed", "paid", "pay"),
+        ("proposed", "cancelled", "cancel"),
+        ("approved", "cancelled", "cancel"),
+        ("claimed", "cancelled", "cancel"),
+        ("approved", "lapsed", "lapse"),
+    }
+    assert {s for edge in edges for s in edge[:2]} == set(RewardState.values)
+
+
+def test_the_state_cannot_be_set_directly(proposed):
+    reward, _r = proposed
+    loaded = fresh(reward)
+    with pytest.raises(AttributeError):
+        loaded.state = "paid"
+    assert fresh(reward).state == "proposed"
