@@ -389,3 +389,22 @@ def test_marks_from_the_report_page_and_the_receipt_handed_over(township, cast, 
     client.post(f"/staff/rewards/reports/{report.pk}/marks/", {"reporter_is_staff": "on"})
     marks = type(report.reward_marks).objects.get(report=report)
     assert (marks.reporter_is_staff, marks.receipt_issued) == (True, False)
+
+
+def test_the_payee_is_nowhere_in_the_database_in_clear(bank_claimed):
+    from casework.rewards.models import RewardClaim
+    from tests.tipline.test_privacy_at_rest import dump_database
+
+    record = RewardClaim.objects.get(reward=bank_claimed)
+    assert record.payee()["account_number"] == ACCOUNT  # what the scan looks for is really there
+    cells = dump_database()
+    assert any(place.startswith("rewards_rewardclaim.") for place in cells)
+    needles = {v: v.encode() for v in (PAYEE, ACCOUNT, BANK_NAME)}
+    needles.update({f"{v} (utf-16)": v.encode("utf-16-le") for v in (PAYEE, BANK_NAME)})
+    found = [
+        f"{label} in {place}"
+        for place, data in cells.items()
+        for label, needle in needles.items()
+        if needle in data
+    ]
+    assert found == []
