@@ -49,6 +49,29 @@ class Action(models.TextChoices):
     QUOTA_SET = "assessment.quota_set", _("Set a township's yearly case quota (县定任务)")
     ASSESSMENT_FROZEN = "assessment.frozen", _("Froze a year of the township assessment (考核)")
     ASSESSMENT_EXPORTED = "assessment.exported", _("Exported the township assessment (考核)")
+    # rewards (casework/rewards)
+    REWARD_PROPOSED = "reward.proposed", _("Proposed a reward for the first eligible report")
+    REWARD_NOT_PROPOSED = (
+        "reward.not_proposed",
+        _("Found no report of a case eligible for a reward"),
+    )
+    REWARD_APPROVED = "reward.approved", _("Approved a reward (offered to the reporter)")
+    REWARD_CLAIMED = "reward.claimed", _("The reporter claimed a reward")
+    REWARD_CLAIM_CHANGED = "reward.claim_changed", _("The reporter changed their reward claim")
+    REWARD_CLAIM_CODE_CHECKED = (
+        "reward.claim_code_checked",
+        _("Checked a claim code at the counter"),
+    )
+    REWARD_CLAIM_CODE_FAILED = "reward.claim_code_failed", _("A wrong claim code was entered")
+    REWARD_PAID = "reward.paid", _("Paid a reward")
+    REWARD_CANCELLED = "reward.cancelled", _("Cancelled a reward")
+    REWARD_LAPSED = "reward.lapsed", _("A reward lapsed (not claimed in time)")
+    REWARD_STEP_UP = "reward.step_up", _("Re-entered an authenticator code for a reward")
+    REWARD_STEP_UP_FAILED = "reward.step_up_failed", _("Entered a wrong authenticator code")
+    REWARD_PAYEE_VIEWED = "reward.payee_viewed", _("Saw the payee details of a reward claim")
+    REWARD_MARKS_CHANGED = "reward.marks_changed", _("Changed a report's reward eligibility marks")
+    REWARD_LEDGER_EXPORTED = "reward.ledger_exported", _("Exported the rewards ledger")
+    REWARD_POLICY_CHANGED = "reward.policy_changed", _("Changed the reward policy")
 
 
 def describe(action: str) -> str:

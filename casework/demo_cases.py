@@ -44,6 +44,8 @@ BASE_DOCS = (
 
 
 def demo_cases(township) -> list[str]:
+    from .rewards.demo import pay_out
+
     users = {
         u.username: u
         for u in get_user_model().objects.filter(
@@ -81,22 +83,14 @@ def demo_cases(township) -> list[str]:
     services.penalize(case.pk, supervisor, "没收违法所得，罚款三万元。")  # 查处, file incomplete
 
     case = investigate(new_case("某药店无处方销售米非司酮。"))
-    _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "reward_approval")
+    _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt")
     services.penalize(case.pk, supervisor, "罚款两万元，吊销执业许可。")
-    services.reward(case.pk, supervisor)  # 奖励
+    pay_out(case, receipts[-1])  # 奖励: approved, claimed and paid (casework/rewards)
 
     case = investigate(new_case("流动B超车在集市鉴定胎儿性别。"))
-    _file(
-        case,
-        investigator,
-        *BASE_DOCS,
-        "penalty_decision",
-        "service_receipt",
-        "reward_approval",
-        "closing_report",
-    )
+    _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "closing_report")
     services.penalize(case.pk, supervisor, "罚款五万元。")
-    services.reward(case.pk, supervisor)
+    pay_out(case, receipts[-1])
     services.give_feedback(case.pk, supervisor, "您举报的案件已查处，请凭回执申领奖励。")
     services.archive(case.pk, supervisor)  # 结案归档
 

@@ -299,10 +299,6 @@ def transfer(case_id, user, receiving_unit: str, transferred_on: date, expected_
     )
 
 
-def reward(case_id, user, expected_state=None):
-    return take_step(case_id, user, "reward", expected_state=expected_state)
-
-
 def archive(case_id, user, expected_state=None):
     return take_step(case_id, user, "archive", expected_state=expected_state)
 

@@ -23,3 +23,4 @@ PERM_INVESTIGATE = "casework.investigate_case"
 PERM_DECIDE = "casework.decide_case"
 PERM_EXTEND = "casework.extend_deadline"
 PERM_ARCHIVE = "casework.archive_case"
+PERM_PAY_REWARD = "rewards.pay_reward"  # the 奖励 step is taken by the reward payment

@@ -21,6 +21,7 @@ from .states import (
     PERM_ARCHIVE,
     PERM_DECIDE,
     PERM_INVESTIGATE,
+    PERM_PAY_REWARD,
     State,
 )
 
@@ -55,6 +56,7 @@ class Step:
     decisive: bool = False  # ends the investigation: shown apart, confirmed before it runs
     confirm: Promise | None = None  # what will happen, shown with the confirmation
     extra: dict = field(default_factory=dict)
+    by_hand: bool = True  # False: taken by another service (never a button on a page)
 
     def blocker(self, case) -> Promise | None:
         """The message of the first condition the case does not meet, or None."""
@@ -136,6 +138,28 @@ def record_reward(case, user, now) -> None:
     case.rewarded_at = now
 
 
+def propose_reward(case, user, now) -> None:
+    """查处 and 移送 propose the reward for the first eligible report, in the same transaction
+    (a case has one reward: a transferred case penalized later keeps the one it has)."""
+    from .rewards.services import propose_for
+
+    propose_for(case, user, now)
+
+
+def reward_paid(case) -> bool:
+    from .rewards.models import Reward
+    from .rewards.states import RewardState
+
+    return Reward.objects.filter(case=case, state=RewardState.PAID).exists()
+
+
+def no_reward_pending(case) -> bool:
+    from .rewards.models import Reward
+    from .rewards.states import PENDING
+
+    return not Reward.objects.filter(case=case, state__in=PENDING).exists()
+
+
 def record_archive(case, user, now) -> None:
     from tipline.models import Report
 
@@ -169,7 +193,7 @@ PENALIZE = Step(
     ),
     inputs=("outcome",),
     missing_inputs=_("Describe the penalty decided."),
-    effects=(close, record_approval),
+    effects=(close, record_approval, propose_reward),
     decisive=True,
     confirm=_(
         "The case will be closed as penalized (查处), with you as the approving supervisor. "
@@ -202,7 +226,7 @@ TRANSFER = Step(
     inputs=("receiving_unit", "transferred_on"),
     missing_inputs=_("Name the receiving unit and the date of transfer."),
     audited_inputs=("receiving_unit", "transferred_on"),
-    effects=(close,),
+    effects=(close, propose_reward),
     decisive=True,
     confirm=_(
         "The case will be recorded as transferred to the police (移送) as a criminal matter. "
@@ -211,18 +235,20 @@ TRANSFER = Step(
 )
 REWARD = Step(
     name="reward",
-    label=_("Approve reward"),
-    sources=(State.PENALIZED,),
+    label=_("Reward paid (奖励)"),
+    sources=(State.PENALIZED, State.TRANSFERRED),
     target=State.REWARDED,
-    permission=PERM_DECIDE,
-    history=_("%(actor)s recorded the reward (奖励)"),
+    permission=PERM_PAY_REWARD,
+    history=_("%(actor)s paid the reward (奖励)"),
     conditions=(
+        Condition(reward_paid, _("The reward is paid by finance on the rewards pages.")),
         Condition(
             has_document("reward_approval"),
             _("File the reward approval form (奖励审批表) first."),
         ),
     ),
     effects=(record_reward,),
+    by_hand=False,  # taken by casework.rewards.pay, in the payment's transaction
 )
 ARCHIVE = Step(
     name="archive",
@@ -232,6 +258,13 @@ ARCHIVE = Step(
     permission=PERM_ARCHIVE,
     history=_("%(actor)s closed and archived the case (结案归档)"),
     conditions=(
+        Condition(
+            no_reward_pending,
+            _(
+                "The reward is still proposed, approved or claimed: it must be paid, cancelled "
+                "or lapse first."
+            ),
+        ),
         Condition(
             file_complete, _("The case file is incomplete; file the missing documents first.")
         ),
@@ -255,5 +288,5 @@ def offered(case, user) -> list[tuple[Step, Promise | None]]:
     return [
         (step, step.blocker(case))
         for step in steps_from(case.state)
-        if user.has_perm(step.permission)
+        if step.by_hand and user.has_perm(step.permission)
     ]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import staff_auth
 from .assessment import urls as assessment_urls
+from .rewards import urls as rewards_urls
 from .views import audit_log, cases, identity, triage
 
 app_name = "staff"
@@ -41,5 +42,6 @@ urlpatterns = [
     path("identity/<int:pk>/", identity.identity_view, name="identity_view"),
     path("audit/", audit_log.audit_list, name="audit"),
     path("audit/export.csv", audit_log.audit_export, name="audit_export"),
+    *rewards_urls.urlpatterns,  # /staff/rewards/…
 ]
 urlpatterns += assessment_urls.urlpatterns

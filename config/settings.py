@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "notifications",
     "tipline",
     "casework",
+    "casework.rewards",
     "casework.assessment",
     "ops",
 ]
@@ -187,6 +189,9 @@ TIPLINE_DEADLINES = {
 # Lets monitoring read /healthz?deep=1 without a staff session (Authorization: Bearer …).
 TIPLINE_HEALTH_TOKEN = env_str("TIPLINE_HEALTH_TOKEN", "")
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
+# Approving or paying a reward, or seeing its payee, needs an authenticator code re-entered for
+# that reward within this many minutes.
+TIPLINE_REWARD_STEP_UP_MINUTES = env_int("TIPLINE_REWARD_STEP_UP_MINUTES", 5, minimum=1)
 
 # Assessment (考核): reports of one case count as repeats when the last of them came at most this
 # many days (of 24 hours) after the first; repeat suggestions look at cases opened this far back.
@@ -237,6 +242,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+# Scheduled jobs (make beat).
+CELERY_BEAT_SCHEDULE = {
+    "lapse-overdue-rewards": {
+        "task": "casework.rewards.tasks.lapse_overdue_rewards",
+        "schedule": crontab(hour=0, minute=30),  # after midnight: yesterday was the last day
+    },
+}
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("", include("casework.rewards.urls_public")),  # /receipt/claim/
     path("", include("tipline.urls")),
 ]
 

@@ -14,7 +14,7 @@ ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRAT
 # Everyone sees the assessment of their townships (county staff and auditors: the whole county).
 _VIEW = ["casework.view_case", "tipline.view_report", "assessment.view_assessment"]
 ROLE_PERMISSIONS = {
-    CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case"],
+    CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case", "rewards.mark_report"],
     INVESTIGATOR: [*_VIEW, "casework.investigate_case", "casework.request_identity"],
     SUPERVISOR: [
         *_VIEW,
@@ -26,10 +26,20 @@ ROLE_PERMISSIONS = {
         "casework.archive_case",
         "casework.request_identity",
         "assessment.mark_falsified",
+        "rewards.view_reward",
+        "rewards.approve_reward",
+        "rewards.cancel_reward",
+        "rewards.mark_report",
     ],
     CUSTODIAN: [*_VIEW, "casework.decide_identity"],
-    FINANCE: [*_VIEW],
-    AUDITOR: [*_VIEW, "casework.view_audit", "casework.view_auditentry"],
+    FINANCE: [*_VIEW, "rewards.view_reward", "rewards.pay_reward", "rewards.view_ledger"],
+    AUDITOR: [
+        *_VIEW,
+        "casework.view_audit",
+        "casework.view_auditentry",
+        "rewards.view_reward",
+        "rewards.view_ledger",
+    ],
     ADMINISTRATOR: [
         *_VIEW,
         "casework.view_audit",
@@ -45,6 +55,14 @@ ROLE_PERMISSIONS = {
         "assessment.add_townshipquota",
         "assessment.change_townshipquota",
         "assessment.freeze_assessment",
+        "rewards.view_reward",
+        "rewards.view_rewardpolicy",
+        "rewards.add_rewardpolicy",
+        "rewards.change_rewardpolicy",
+        "rewards.view_rewardtier",
+        "rewards.add_rewardtier",
+        "rewards.change_rewardtier",
+        "rewards.delete_rewardtier",
     ],
 }
 

@@ -51,6 +51,7 @@ def _baseline_data_for_transactional_tests(request):
     importlib.import_module(
         "casework.assessment.migrations.0002_falsification_document_type"
     ).create(apps, None)
+    importlib.import_module("casework.rewards.migrations.0002_defaults").create(apps, None)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import receipts, services, throttle
+from . import extensions, receipts, services, throttle
 from .forms import ReceiptForm, ReportForm
 from .models import Channel
 from .openapi import REPORT_FIELDS, schema
@@ -159,6 +159,7 @@ def receipt_status(request):
                 {"from": m["from"], "body": m["body"], "at": m["at"].isoformat()}
                 for m in view["messages"]
             ],
+            **{field.name: field.value(report) for field in extensions.status_fields()},
         },
         json_dumps_params={"ensure_ascii": False},
     )

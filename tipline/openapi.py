@@ -2,6 +2,7 @@
 
 from django import forms
 
+from .extensions import status_fields
 from .models import Category, Report
 
 REPORT_FIELDS = (
@@ -152,7 +153,7 @@ def schema() -> dict:
                 },
                 "ReportStatus": {
                     "type": "object",
-                    "required": ["status", "messages"],
+                    "required": ["status", "messages", *(f.name for f in status_fields())],
                     "properties": {
                         "status": {"type": "string", "enum": list(Report.Status.values)},
                         "status_label": {"type": "string"},
@@ -168,6 +169,8 @@ def schema() -> dict:
                                 },
                             },
                         },
+                        # Fields the layers above add (tipline.extensions), e.g. the reward.
+                        **{f.name: f.schema for f in status_fields()},
                     },
                 },
                 "Error": _error_schema(),

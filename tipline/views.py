@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from org.models import Township
 from vault.keyring import get_keyring
 
-from . import receipts, services, throttle
+from . import extensions, receipts, services, throttle
 from .forms import FollowUpForm, ReceiptForm, ReportForm
 from .models import Channel
 
@@ -73,6 +73,8 @@ def _status_page(request, report, receipt, followup_form=None, status=200, added
         "followup_form": followup_form or FollowUpForm(initial={"receipt": receipt}),
         "receipt": receipt,
         "added": added,
+        # Blocks the layers above own (e.g. the reward), registered in tipline.extensions.
+        "sections": extensions.status_sections(request, report, receipt),
     }
     return render(request, "tipline/receipt_status.html", context, status=status)
 

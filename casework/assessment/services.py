@@ -2,8 +2,9 @@
 years. One function per change: permission, lock, scope, rules, save and audit entry in one
 transaction (the same pattern as casework.services)."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from org import scope
@@ -153,12 +154,17 @@ def mark_falsified(case_id, user, reason: str, clean_file, title: str = "") -> C
 
 
 def _after_falsified(case: Case, user, reason: str) -> None:
-    """Cancel any reward on the falsified case, in the marking's transaction.
+    """A falsified case earns no reward: cancel one not yet settled, in the marking's
+    transaction (a paid reward stays paid; the marking is the record of why it should not
+    have been)."""
+    from casework import rewards
+    from casework.rewards.states import PENDING
 
-    Rewards live in casework.rewards (built alongside this app): at merge, cancel each of the
-    case's rewards that is not yet paid, cancelled or lapsed here with
-    ``casework.rewards.cancel(reward_id, user, reason)``. Until then there is nothing to cancel.
-    """
+    reward = rewards.Reward.objects.filter(case=case, state__in=PENDING).first()
+    if reward is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            why = _("The case was found falsified (弄虚作假): %(reason)s") % {"reason": reason}
+        rewards.cancel(reward.pk, user, why)
 
 
 # --- repeat suggestions ----------------------------------------------------------------------

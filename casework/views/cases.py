@@ -20,6 +20,7 @@ from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required, staff_required
 from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, StepForm
 from ..models import AuditEntry, CaseDocument, DocumentType, State
+from ..rewards import pages as reward_pages
 from .common import attempt, file_response, form_errors, page_of
 
 
@@ -113,6 +114,7 @@ def case_detail(request, pk):
         "can_file": rules.file_document(user, case) is None,
         "can_feedback": rules.give_feedback(user, case) is None,
         "assessment": case_panel(case, user),
+        "reward_card": reward_pages.case_card(case, user),
     }
     return render(request, "casework/case_detail.html", context)
 
@@ -126,7 +128,7 @@ def _back(case):
 def case_transition(request, pk, name):
     case = access.get_case(request.user, pk)
     step = steps.STEPS.get(name)
-    if step is None:
+    if step is None or not step.by_hand:
         raise Http404
     if not access.can_write(request.user):
         raise PermissionDenied

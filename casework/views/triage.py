@@ -22,6 +22,7 @@ from ..forms import (
     RejectForm,
     StaffTipForm,
 )
+from ..rewards import pages as reward_pages
 from .common import attempt, file_response, form_errors, page_of
 
 
@@ -33,6 +34,7 @@ def home(request):
         "new_reports": reports.filter(status=Report.Status.RECEIVED).count(),
         "open_cases": cases.exclude(state="archived").count(),
         "townships": access.townships_for(request.user),
+        "reward_counts": reward_pages.home_counts(request.user),
     }
     return render(request, "casework/home.html", context)
 
@@ -71,6 +73,7 @@ def report_detail(request, pk):
         "identity_form": IdentityRequestForm(),
         "my_requests": report.identity_requests.filter(requested_by=request.user),
         "repeat": report_panel(report, request.user),
+        "marks_form": reward_pages.marks_form(report, request.user),
     }
     return render(request, "casework/report_detail.html", context)
 

@@ -5,7 +5,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from casework import casefile, services
+from casework import casefile, rewards, services
 from casework.assessment import report
 from casework.assessment import services as assessment
 from casework.assessment.models import (
@@ -15,7 +15,8 @@ from casework.assessment.models import (
     TownshipQuota,
 )
 from casework.errors import NotAllowed, ServiceError
-from casework.models import AuditEntry, CaseDocument, DocumentType
+from casework.models import AuditEntry, CaseDocument
+from casework.rewards.models import Reward
 from org import roles
 from org.scope import OutOfScope
 from vault import storage
@@ -106,7 +107,9 @@ def test_mark_falsified_files_a_sealed_document_and_is_audited(cast, units, town
     assert b"PNG" not in raw
     assert storage.read(CaseDocument.objects.get(pk=doc.pk)).startswith(b"\x89PNG")
     actions = list(
-        AuditEntry.objects.filter(object_id=str(case.pk)).values_list("action", flat=True)
+        AuditEntry.objects.filter(object_type="casework.case", object_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
     )
     assert actions[-2:] == ["document.uploaded", "case.falsified"]
     assert AuditEntry.objects.last().data["reason"] == "县督查组核查属实"
@@ -141,10 +144,8 @@ def test_falsify_refusals_change_nothing(cast, units, township, other_township):
 
 def test_an_archived_case_can_still_be_marked(cast, units, township):
     case = decide(cast, units, township)
-    services.add_document(
-        case.pk, cast["supervisor"], DocumentType.objects.get(code="reward_approval"), clean_png()
-    )
-    services.reward(case.pk, cast["supervisor"])
+    reward = Reward.objects.get(case=case)  # proposed by 查处
+    rewards.cancel(reward.pk, cast["supervisor"], "举报人书面放弃奖励")  # settled: may archive
     services.archive(case.pk, cast["supervisor"])
     assessment.mark_falsified(case.pk, cast["supervisor"], "事后督查发现造假", clean_png())
     assert CaseFalsification.objects.filter(case=case).exists()

@@ -72,6 +72,11 @@ def login(client):
     return _login
 
 
+# The receipt of every report made here, by report id: tests that take a case to its reward
+# claim it with the receipt, as the reporter would.
+RECEIPTS: dict = {}
+
+
 def new_report(township: Township, **extra):
     data = {
         "category": Category.SEX_DETERMINATION,
@@ -79,7 +84,8 @@ def new_report(township: Township, **extra):
         "description": "某诊所鉴定胎儿性别",
     }
     data.update(extra)
-    report, _receipt = intake.create_report(intake.ReportInput(**data))
+    report, receipt = intake.create_report(intake.ReportInput(**data))
+    RECEIPTS[report.pk] = receipt
     return report
 
 

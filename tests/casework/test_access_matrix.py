@@ -29,6 +29,8 @@ from PIL import Image
 
 from casework import identity, services
 from casework.models import AuditEntry, Case, DocumentType, IdentityRequest
+from casework.rewards import services as rewards
+from casework.rewards.models import Reward
 from casework.steps import STEPS as TRANSITIONS
 from casework.urls import urlpatterns
 from org import roles
@@ -36,6 +38,7 @@ from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Category, Report
 
+from ..rewards.helpers import fresh_code, step_up
 from .conftest import make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +138,12 @@ class World(dict):
     def _make_pen_case(self):
         return self._case("penalized").pk
 
+    def _make_arch_case(self):
+        """Penalized, complete file, its reward settled (cancelled): ready to archive."""
+        pk = self._case("penalized").pk
+        rewards.cancel(Reward.objects.get(case_id=pk).pk, self.cast["supervisor"], "举报人放弃")
+        return pk
+
     def _make_doc(self):
         return self.generated_doc[self["inv_case"]].pk
 
@@ -157,6 +166,54 @@ class World(dict):
 
     def _make_interview_type(self):
         return DocumentType.objects.get(code="interview_record").pk
+
+    # -- rewards (casework/rewards)
+    def _make_reward(self):
+        """The reward proposed when the penalized case reached 查处."""
+        return Reward.objects.get(case_id=self["pen_case"]).pk
+
+    def _make_claimed(self):
+        """Another case's reward, approved and claimed by bank transfer, awaiting payment."""
+        report, receipt = intake.create_report(
+            intake.ReportInput(
+                category=Category.SEX_DETERMINATION,
+                township_id=self.township.id,
+                description="另一诊所鉴定胎儿性别",
+            )
+        )
+        case = services.open_case(report.pk, self.cast["clerk"])
+        services.assign(
+            case.pk,
+            self.cast["supervisor"],
+            unit_id=self.units["zs_fp"].pk,
+            investigator=self.cast["investigator"],
+        )
+        services.start_investigation(case.pk, self.cast["investigator"])
+        self._file(case, "penalty_decision")
+        services.penalize(case.pk, self.cast["supervisor"], "罚款两万元")
+        reward = Reward.objects.get(case=case)
+        step_up(self.cast["supervisor"], reward)
+        rewards.approve(reward.pk, self.cast["supervisor"])
+        rewards.claim(
+            reward.pk,
+            receipt,
+            method="bank",
+            payee_name="某人",
+            bank_name="某银行",
+            account_number="6228480402564890018",
+        )
+        return reward.pk
+
+    def _make_sup_code(self):
+        return fresh_code(self.cast["supervisor"])
+
+    def _make_fin_code(self):
+        return fresh_code(self.cast["finance"])
+
+    def _make_fin_stepped_up(self):
+        """Finance re-entered a code for the claimed reward (the payment needs it)."""
+        step_up(self.cast["finance"], self["claimed"])
+        return "PZ-2026-007"
 
 
 class MissingWorld(dict):
@@ -229,6 +286,8 @@ class Row:
 
 R, C, P = "/staff/reports/{report}", "/staff/cases/{case}", "/staff/cases/{inv_case}"
 K = "/staff/cases/{pen_case}"
+W, CL = "/staff/rewards/{reward}", "/staff/rewards/{claimed}"
+A = "/staff/cases/{arch_case}"  # penalized, its reward settled
 INV = {"expected_state": "investigating"}
 PEN = {"expected_state": "penalized"}
 
@@ -278,9 +337,10 @@ MATRIX = [
         {**INV, "outcome": "查无实据"}),
     Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/transfer/",
         {**INV, "receiving_unit": "县公安局", "transferred_on": "2025-03-01"}),
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", K + "/transition/reward/",
+    # 奖励 is taken by the reward payment, never through this URL.
+    Row((404, 404, 404, 404, 404, 404, 404, 404), "POST", K + "/transition/reward/",
         PEN),
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", K + "/transition/archive/",
+    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", A + "/transition/archive/",
         PEN),
     Row((404, 404, 404, 404, 404, 404, 404, 404), "POST", C + "/transition/bogus/",
         {"expected_state": "accepted"}),
@@ -301,6 +361,24 @@ MATRIX = [
     Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
     Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", P + "/falsified/",
         {"reason": "县督查组核查属实", "title": "督查报告", "file": FILE}),
+    # rewards: supervisors approve, finance pays and keeps the ledger, auditors read it
+    Row((403, 403, 403, 403, 200, 403, 200, 200), "GET", "/staff/rewards/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger.csv"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger.xlsx"),
+    Row((403, 403, 403, 403, 200, 403, 200, 200), "GET", W + "/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 200), "GET", CL + "/payment/"),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", W + "/approve/",
+        {"otp_code": "{sup_code}"}),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", W + "/cancel/",
+        {"reason": "举报人书面放弃奖励"}),
+    Row((403, 403, 403, 403, 403, 403, 403, 302), "POST", CL + "/step-up/",
+        {"otp_code": "{fin_code}"}),
+    Row((403, 403, 403, 403, 403, 403, 403, 302), "POST", CL + "/pay/",
+        {"voucher_number": "{fin_stepped_up}", "paid_on": "2026-03-02"}),
+    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", "/staff/rewards/propose/{pen_case}/"),
+    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", "/staff/rewards/reports/{report}/marks/",
+        {"reporter_is_involved": "on", "note": "举报人系当事人亲属"}),
 ]
 # fmt: on
 
@@ -343,8 +421,10 @@ def everything():
         "rows": {
             m._meta.label: m.objects.count()
             for m in apps.get_models()
-            if m._meta.app_label in ("org", "tipline", "casework", "assessment", "notifications")
+            if m._meta.app_label
+            in ("org", "tipline", "casework", "rewards", "assessment", "notifications")
         },
+        "rewards": sorted(Reward.objects.values_list("pk", "state", "approved_at", "paid_at")),
         "cases": sorted(
             Case.objects.values_list(
                 "pk", "state", "unit_id", "investigator_id", "decision_due", "outcome"

@@ -9,6 +9,7 @@ from casework.models import DocumentType, State
 from tipline.models import Category
 from vault import storage
 
+from ..rewards.helpers import pay_out, waive
 from .conftest import new_report
 from .test_workflow import BASE_DOCS, file_docs
 
@@ -100,19 +101,19 @@ def test_penalty_documents_required_once_penalized(investigating_case, cast):
     assert casefile.score(case) == 60
 
 
-def test_reward_approval_required_once_rewarded(penalized_case, cast):
+def test_reward_documents_required_once_rewarded_and_generated(penalized_case, cast):
+    """The approval form (奖励审批表) is generated on approval, the payment voucher (支付凭证)
+    on payment; both are required once the case is rewarded, and neither is missing then."""
     case = penalized_case
-    file_docs(case, cast["investigator"], "reward_approval")
-    reward_type = DocumentType.objects.get(code="reward_approval")
-    assert not reward_type.applies_to(fresh(case))
-    row = next(r for r in casefile.checklist(fresh(case)) if r["type"].code == "reward_approval")
-    assert row["required"] is False and len(row["documents"]) == 1
-    services.reward(case.pk, cast["supervisor"])
+    for code in ("reward_approval", "payment_voucher"):
+        assert not DocumentType.objects.get(code=code).applies_to(fresh(case))
+    pay_out(case, cast)
     case = fresh(case)
     assert case.state == State.REWARDED
-    assert reward_type.applies_to(case)
-    assert "reward_approval" in required_codes(case)
-    assert "reward_approval" not in missing_codes(case)
+    assert {"reward_approval", "payment_voucher"} <= required_codes(case)
+    assert {"reward_approval", "payment_voucher"}.isdisjoint(missing_codes(case))
+    generated = case.documents.filter(generated=True).values_list("doc_type__code", flat=True)
+    assert {"reward_approval", "payment_voucher"} <= set(generated)
 
 
 def test_closing_report_required_once_closed(investigating_case, cast):
@@ -156,6 +157,7 @@ def test_archive_follows_the_checklist(penalized_case, cast):
         services.archive(case.pk, cast["supervisor"])
     file_docs(case, cast["investigator"], "closing_report")
     assert casefile.score(fresh(case)) == 100
+    waive(case, cast)  # the reward proposed at 查处 is settled first
     assert services.archive(case.pk, cast["supervisor"]).state == State.ARCHIVED
 
 

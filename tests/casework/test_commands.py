@@ -44,6 +44,7 @@ def test_graph_transitions_outputs_every_state_and_transition():
         ("investigating", "unfounded", "find_unfounded"),
         ("investigating", "transferred", "transfer"),
         ("penalized", "rewarded", "reward"),
+        ("transferred", "rewarded", "reward"),
         ("penalized", "archived", "archive"),
         ("rewarded", "archived", "archive"),
         ("unfounded", "archived", "archive"),

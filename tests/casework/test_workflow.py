@@ -10,6 +10,7 @@ writes the column directly and bypasses django-fsm, the services and the audit l
 review keeps it out of the application; these tests cover the paths the application uses.
 """
 
+import functools
 import io
 from datetime import UTC, date, datetime
 
@@ -28,6 +29,7 @@ from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Channel, Report, ReportMessage
 
+from ..rewards.helpers import pay_out, waive
 from .conftest import new_report
 
 pytestmark = pytest.mark.django_db
@@ -96,8 +98,9 @@ def penalized_case(investigating_case, cast):
 
 @pytest.fixture
 def rewarded_case(penalized_case, cast):
-    file_docs(penalized_case, cast["investigator"], "reward_approval")
-    return services.reward(penalized_case.pk, cast["supervisor"])
+    """奖励: the reward proposed at 查处 is approved, claimed and paid (casework/rewards)."""
+    pay_out(penalized_case, cast)
+    return fresh(penalized_case)
 
 
 # --- accepted → investigating -------------------------------------------------------------
@@ -194,20 +197,22 @@ def test_supervisor_penalizes_and_deadlines_start(investigating_case, cast, free
 # --- penalized → rewarded → archived -----------------------------------------------------
 
 
-def test_reward_needs_reward_approval(penalized_case, cast, english):
+def test_reward_step_is_taken_only_by_the_payment(penalized_case, cast, english):
+    """奖励 is no button: the supervisor lacks the permission, finance is told the reward is paid
+    on the rewards pages, and paying the reward takes the step, as the paying user."""
     case = penalized_case
-    with pytest.raises(services.ServiceError, match="reward approval"):
-        services.reward(case.pk, cast["supervisor"], expected_state="penalized")
-    file_docs(case, cast["investigator"], "reward_approval")
     with pytest.raises(services.NotAllowed):
-        services.reward(case.pk, cast["investigator"], expected_state="penalized")
+        services.take_step(case.pk, cast["supervisor"], "reward", expected_state="penalized")
+    with pytest.raises(services.ServiceError, match="paid by finance"):
+        services.take_step(case.pk, cast["finance"], "reward", expected_state="penalized")
     assert fresh(case).state == State.PENALIZED
-    services.reward(case.pk, cast["supervisor"], expected_state="penalized")
+    pay_out(case, cast)
     stored = fresh(case)
     assert stored.state == State.REWARDED
     assert stored.rewarded_at is not None
     entry = transitions_of(case)[-1]
     assert (entry.data["source"], entry.data["target"]) == ("penalized", "rewarded")
+    assert entry.actor == cast["finance"]
 
 
 def test_archive_refused_while_file_incomplete_then_allowed(rewarded_case, cast, township):
@@ -305,6 +310,10 @@ def test_transfer_then_archived(investigating_case, cast):
     case = investigating_case
     services.transfer(case.pk, cast["supervisor"], "县公安局", date(2026, 3, 2))
     file_docs(case, cast["investigator"], *BASE_DOCS, "closing_report")
+    # 移送 proposed the reward: the case waits for it to be settled.
+    with translation.override("en"), pytest.raises(services.ServiceError, match="reward"):
+        services.archive(case.pk, cast["supervisor"], expected_state="transferred")
+    waive(case, cast)
     services.archive(case.pk, cast["supervisor"], expected_state="transferred")
     assert fresh(case).state == State.ARCHIVED
     assert [e.data["target"] for e in transitions_of(case)] == [
@@ -319,7 +328,7 @@ def test_transfer_then_archived(investigating_case, cast):
     [
         (services.penalize, {"outcome": "罚款"}),
         (services.find_unfounded, {"outcome": "无"}),
-        (services.reward, {}),
+        (functools.partial(services.take_step, name="reward"), {}),
         (services.archive, {}),
     ],
 )
@@ -345,7 +354,7 @@ def test_every_step_writes_exactly_one_transition_entry(rewarded_case, cast):
     assert [e.actor for e in entries] == [
         cast["investigator"],
         cast["supervisor"],
-        cast["supervisor"],
+        cast["finance"],  # paying the reward takes the case to 奖励
         cast["supervisor"],
     ]
     assert audit.verify()[0]

@@ -13,11 +13,15 @@ from django.core.management import CommandError, call_command
 
 from casework import services as casework
 from casework.models import DocumentType
+from casework.rewards import services as rewards
+from casework.rewards.models import Reward
+from org.models import Unit
 from tipline.attachments import sanitize
 from vault import keyring, storage
 from vault.keyring import KeyRing
 from vault.models import sealed_models
 
+from ..rewards.helpers import step_up
 from ..tipline.helpers import VALID_ID, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +53,39 @@ def _plant_report(make_report):
     return report
 
 
+def _plant_claim(ctx):
+    """A bank-transfer claim of a paid-out case's reward: investigated by one superuser,
+    approved (after a step-up) by another, claimed with the receipt."""
+    report, receipt = ctx["make_report"](reporter_name="赵全库")
+    boss = ctx["user"]
+    investigator = get_user_model().objects.create_superuser("inv", "inv@example.invalid", "pw")
+    township = report.township
+    unit = Unit.objects.create(
+        county=township.county, township=township, kind=Unit.Kind.HEALTH_CENTER, name="卫生院"
+    )
+    case = casework.open_case(report.pk, boss)
+    casework.assign(case.pk, boss, unit_id=unit.pk, investigator=investigator)
+    casework.start_investigation(case.pk, investigator)
+    casework.add_document(
+        case.pk,
+        investigator,
+        DocumentType.objects.get(code="penalty_decision"),
+        sanitize(jpeg_with_gps(), max_bytes=1024 * 1024),
+    )
+    casework.penalize(case.pk, boss, "罚款三万元")
+    reward = Reward.objects.get(case=case)
+    step_up(boss, reward)
+    rewards.approve(reward.pk, boss)
+    rewards.claim(
+        reward.pk,
+        receipt,
+        method="bank",
+        payee_name="赵全库",
+        bank_name="农业银行",
+        account_number="6228480402564890018",
+    )
+
+
 PLANTERS = {
     # label → makes at least one row of that model, through the services the app uses
     "tipline.ReporterIdentity": lambda ctx: _plant_report(ctx["make_report"]),
@@ -59,6 +96,7 @@ PLANTERS = {
         DocumentType.objects.get(code="evidence"),
         sanitize(jpeg_with_gps(), max_bytes=1024 * 1024),
     ),
+    "rewards.RewardClaim": _plant_claim,
 }
 
 

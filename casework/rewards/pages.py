@@ -1,0 +1,77 @@
+"""What rewards add to casework's own pages: the case page's reward card, the report page's
+eligibility marks and each role's count on the staff home."""
+
+from django.urls import reverse
+from django.utils.translation import ngettext
+
+from org.scope import townships_for
+
+from ..states import State
+from . import eligibility
+from .forms import MarksForm
+from .models import ReportEligibility, Reward
+from .states import PERM_APPROVE, PERM_MARK, PERM_PAY, PERM_PROPOSE, RewardState
+
+
+def case_card(case, user) -> dict:
+    reward = Reward.objects.filter(case=case).first()
+    card = {"case": case, "reward": reward, "verdicts": [], "can_propose": False}
+    if reward is None and case.state in (State.PENALIZED, State.TRANSFERRED):
+        # No reward: say why, in the words the proposal would have recorded.
+        card["verdicts"] = [
+            {"report": v.report, "words": [str(eligibility.REASONS[c]) for c in v.reasons]}
+            for v in eligibility.assess(case)
+        ]
+        card["can_propose"] = user.has_perm(PERM_PROPOSE)
+    return card
+
+
+def marks_form(report, user):
+    if not user.has_perm(PERM_MARK):
+        return None
+    marks = ReportEligibility.objects.filter(report=report).first()
+    initial = {}
+    if marks is not None:
+        initial = {
+            name: getattr(marks, name)
+            for name in ("reporter_is_staff", "reporter_is_involved", "falsified", "receipt_issued")
+        }
+        initial["note"] = marks.note
+    return MarksForm(initial=initial, auto_id="id_marks_%s")
+
+
+def home_counts(user) -> list[dict]:
+    """Each role's own count for the staff home: supervisors the proposals awaiting their
+    approval, finance the claims awaiting payment."""
+    rewards = Reward.objects.filter(township__in=townships_for(user))
+    out = []
+    url = reverse("staff:rewards")
+    if user.has_perm(PERM_APPROVE):
+        n = rewards.filter(state=RewardState.PROPOSED).count()
+        out.append(
+            {
+                "id": "rewards-proposed",
+                "text": ngettext(
+                    "%(n)d reward proposal awaiting approval",
+                    "%(n)d reward proposals awaiting approval",
+                    n,
+                )
+                % {"n": n},
+                "url": f"{url}?state=proposed",
+            }
+        )
+    if user.has_perm(PERM_PAY):
+        n = rewards.filter(state=RewardState.CLAIMED).count()
+        out.append(
+            {
+                "id": "rewards-claimed",
+                "text": ngettext(
+                    "%(n)d claimed reward awaiting payment",
+                    "%(n)d claimed rewards awaiting payment",
+                    n,
+                )
+                % {"n": n},
+                "url": f"{url}?state=claimed",
+            }
+        )
+    return out

@@ -1,0 +1,131 @@
+"""The reporter's side of a reward: what the receipt page and the status API show.
+
+Registered into tipline.extensions from the app's ready(), so the public intake never imports
+casework. A reporter sees their reward only once it is approved (a proposal may still be refused)
+and only on the report that earned it; never the payee details they gave.
+"""
+
+from datetime import date, timedelta
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from org import deadlines
+from tipline import extensions
+
+from .forms import ClaimForm
+from .models import Reward
+from .states import RewardState
+
+API_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "The reward this report earned, once approved; null otherwise.",
+    "required": ["state", "amount", "currency", "claim_deadline", "working_days_left"],
+    "properties": {
+        "state": {
+            "type": "string",
+            "enum": [
+                RewardState.APPROVED,
+                RewardState.CLAIMED,
+                RewardState.PAID,
+                RewardState.CANCELLED,
+                RewardState.LAPSED,
+            ],
+        },
+        "amount": {
+            "type": "string",
+            "pattern": r"^[0-9]+\.[0-9]{2}$",
+            "description": "CNY, two decimal places, as a string (never a float).",
+        },
+        "currency": {"type": "string", "enum": ["CNY"]},
+        "claim_deadline": {
+            "type": "string",
+            "format": "date",
+            "description": "Claim on the receipt page by this day (inclusive).",
+        },
+        "working_days_left": {
+            "type": "integer",
+            "nullable": True,
+            "description": "Working days left to claim after today; null unless claimable.",
+        },
+        "method": {"type": "string", "nullable": True, "enum": ["bank", "in_person", None]},
+        "paid_on": {"type": "string", "format": "date", "nullable": True},
+    },
+}
+
+
+def working_days_left(due: date, today: date | None = None) -> int:
+    """Working days after today up to and including the deadline (0 on the last day)."""
+    today = today or timezone.localdate()
+    day, count = today, 0
+    while day < due:
+        day += timedelta(days=1)
+        if deadlines.is_workday(day):
+            count += 1
+    return count
+
+
+def visible_reward(report) -> Reward | None:
+    return (
+        Reward.objects.filter(report=report, approved_at__isnull=False)
+        .select_related("claim_record", "payment")
+        .first()
+    )
+
+
+def reporter_view(report, today: date | None = None) -> dict | None:
+    reward = visible_reward(report)
+    if reward is None:
+        return None
+    today = today or timezone.localdate()
+    claimable = reward.state == RewardState.APPROVED and reward.claim_due >= today
+    changeable = reward.state == RewardState.CLAIMED
+    record = getattr(reward, "claim_record", None)
+    payment = getattr(reward, "payment", None)
+    return {
+        "reward": reward,
+        "state": reward.state,
+        "amount": f"{reward.amount:.2f}",
+        "claim_deadline": reward.claim_due,
+        "working_days_left": working_days_left(reward.claim_due, today) if claimable else None,
+        "claimable": claimable,
+        "changeable": changeable,
+        "method": record.method if record is not None else None,
+        "paid_on": payment.paid_on if payment is not None else None,
+    }
+
+
+def api_value(report) -> dict | None:
+    view = reporter_view(report)
+    if view is None:
+        return None
+    return {
+        "state": view["state"],
+        "amount": view["amount"],
+        "currency": "CNY",
+        "claim_deadline": view["claim_deadline"].isoformat(),
+        "working_days_left": view["working_days_left"],
+        "method": view["method"],
+        "paid_on": view["paid_on"].isoformat() if view["paid_on"] else None,
+    }
+
+
+def render_section(request, report, receipt, form=None, view=None) -> str:
+    view = view or reporter_view(report)
+    if view is None:
+        return ""
+    if form is None:
+        form = ClaimForm(initial={"receipt": receipt, "method": view["method"]})
+    return render_to_string(
+        "rewards/receipt_section.html",
+        {"r": view, "form": form, "receipt": receipt},
+        request=request,
+    )
+
+
+def register() -> None:
+    extensions.register_status_section("reward", render_section)
+    extensions.register_status_field(
+        extensions.StatusField(name="reward", value=api_value, schema=API_SCHEMA)
+    )

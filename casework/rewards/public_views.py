@@ -1,0 +1,94 @@
+"""The reporter claims their reward: one public form, posted from the receipt page.
+
+No JavaScript needed; the same receipt throttling as /receipt/ (tipline.services.lookup_receipt);
+the claim code is rendered straight from the POST, never redirected or stored in clear.
+"""
+
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from tipline import services as intake
+from tipline import throttle
+from tipline.forms import ReceiptForm
+
+from . import claims, services
+from .forms import ClaimForm
+from .public import render_section, reporter_view
+
+
+def _throttled(request, exc):
+    response = render(request, "tipline/throttled.html", {"minutes": exc.minutes}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _again(request, report, receipt, form, view, status=400):
+    """The reward block again, with the form's errors (the rest of the status page is one
+    click away, on the receipt page)."""
+    section = render_section(request, report, receipt, form=form, view=view)
+    return render(
+        request, "rewards/claim_page.html", {"section": section, "receipt": receipt}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
+def claim(request):
+    if request.method == "GET":
+        # The claim form lives on the receipt page: a bookmarked or reloaded URL goes there.
+        return redirect("tipline:receipt")
+    receipt_form = ReceiptForm(request.POST)
+    if not receipt_form.is_valid():
+        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=400)
+    receipt = receipt_form.cleaned_data["receipt"]
+    try:
+        report = intake.lookup_receipt(receipt, request.client_bucket)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    if report is None:
+        receipt_form.add_error("receipt", _("No report has this receipt number. Please check it."))
+        return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=404)
+    view = reporter_view(report)
+    form = ClaimForm(request.POST)
+    if view is None or not (view["claimable"] or view["changeable"]):
+        return render(
+            request,
+            "rewards/claim_page.html",
+            {"receipt": receipt, "nothing": True, "section": ""},
+            status=400,
+        )
+    if not form.is_valid():
+        return _again(request, report, receipt, form, view)
+    data = form.cleaned_data
+    try:
+        result = services.claim(
+            view["reward"].pk,
+            receipt,
+            method=data["method"],
+            payee_name=data.get("payee_name", ""),
+            bank_name=data.get("bank_name", ""),
+            account_number=data.get("account_number", ""),
+            confirm_check_digit=data.get("confirm_check_digit", False),
+        )
+    except services.ClaimError as exc:
+        if exc.field == "payee_name":
+            # A wrong name counts like a wrong receipt: the form is no oracle for the name.
+            throttle.hit("receipt_fail_per_client", request.client_bucket)
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        return _again(request, report, receipt, form, view)
+    except services.ServiceError as exc:
+        form.add_error(None, str(exc))
+        return _again(request, report, receipt, form, reporter_view(report))
+    return render(
+        request,
+        "rewards/claim_done.html",
+        {
+            "reward": result.reward,
+            "code": claims.grouped_code(result.claim_code) if result.claim_code else "",
+            "receipt": receipt,
+        },
+    )

@@ -1,0 +1,327 @@
+"""Staff pages of rewards (/staff/rewards/): the list, a reward, approving, cancelling, the
+payment page behind the step-up, the ledger and its exports, eligibility marks."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from org.scope import OutOfScope, townships_for
+
+from .. import access, audit
+from ..audit_catalogue import Action, describe
+from ..decorators import perm_required
+from ..models import AuditEntry
+from ..views.common import attempt, form_errors, page_of
+from . import eligibility, ledger, services, steps, stepup
+from .forms import ApproveForm, CancelForm, LedgerForm, MarksForm, PayForm, StepUpForm
+from .models import Reward
+from .states import (
+    PERM_APPROVE,
+    PERM_CANCEL,
+    PERM_LEDGER,
+    PERM_MARK,
+    PERM_PAY,
+    PERM_PROPOSE,
+    PERM_VIEW,
+    Method,
+    RewardState,
+)
+
+
+def rewards_for(user):
+    return Reward.objects.filter(township__in=townships_for(user))
+
+
+def get_reward(user, pk, *, perm: str | None = None) -> Reward:
+    """404 outside the user's townships; 403 without the permission."""
+    try:
+        reward = rewards_for(user).select_related("case", "township", "report").get(pk=pk)
+    except (Reward.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if perm and not user.has_perm(perm):
+        raise PermissionDenied
+    return reward
+
+
+def _back(reward):
+    return reverse("staff:reward", kwargs={"pk": reward.pk})
+
+
+@perm_required(PERM_VIEW)
+def reward_list(request):
+    user = request.user
+    state = request.GET.get("state", "")
+    rewards = rewards_for(user).select_related("case", "township")
+    if state in RewardState.values:
+        rewards = rewards.filter(state=state)
+    # What this person acts on comes first: claims awaiting payment for finance, proposals
+    # awaiting approval for supervisors.
+    first = [
+        s for perm, s in ((PERM_PAY, "claimed"), (PERM_APPROVE, "proposed")) if user.has_perm(perm)
+    ]
+    priority = When_(
+        *[When(state=s, then=Value(i)) for i, s in enumerate(first)],
+        default=Value(len(first)),
+        output_field=IntegerField(),
+    )
+    rewards = rewards.annotate(priority=priority).order_by("priority", "claim_due", "-proposed_at")
+    return render(
+        request,
+        "rewards/reward_list.html",
+        {
+            "page": page_of(request, rewards),
+            "state": state,
+            "states": RewardState.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _history(reward):
+    entries = AuditEntry.objects.filter(
+        object_type="rewards.reward", object_id=str(reward.pk)
+    ).select_related("actor")
+    return [
+        (
+            e,
+            f"{(e.actor.get_full_name() or e.actor.username) if e.actor else '—'} · "
+            f"{describe(e.action)}",
+        )
+        for e in entries
+    ]
+
+
+@perm_required(PERM_VIEW)
+def reward_detail(request, pk):
+    user = request.user
+    reward = get_reward(user, pk)
+    offered = {step.name: blocked for step, blocked in steps.offered(reward, user)}
+    record = getattr(reward, "claim_record", None)
+    context = {
+        "reward": reward,
+        "selection": eligibility.explain(reward.selection),
+        "history": _history(reward),
+        "offered": offered,
+        "approve_form": ApproveForm(auto_id="id_approve_%s"),
+        "cancel_form": CancelForm(auto_id="id_cancel_%s"),
+        "claim": record,
+        "payment": getattr(reward, "payment", None),
+        "can_pay": user.has_perm(PERM_PAY) and reward.state == RewardState.CLAIMED,
+    }
+    return render(request, "rewards/reward_detail.html", context)
+
+
+@require_POST
+@perm_required(PERM_APPROVE)
+@sensitive_post_parameters("otp_code")
+def reward_approve(request, pk):
+    reward = get_reward(request.user, pk, perm=PERM_APPROVE)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(reward))
+    attempt(
+        request,
+        services.approve,
+        reward.pk,
+        request.user,
+        otp_code=form.cleaned_data["otp_code"],
+        success=_("The reward is approved; the reporter sees the offer on their receipt page."),
+    )
+    return redirect(_back(reward))
+
+
+@require_POST
+@perm_required(PERM_CANCEL)
+def reward_cancel(request, pk):
+    reward = get_reward(request.user, pk, perm=PERM_CANCEL)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect(_back(reward))
+    attempt(
+        request,
+        services.cancel,
+        reward.pk,
+        request.user,
+        form.cleaned_data["reason"],
+        success=_("The reward was cancelled."),
+    )
+    return redirect(_back(reward))
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@require_GET
+@perm_required(PERM_PAY)
+def reward_payment(request, pk):
+    """The only page that shows a claim's payee, after a fresh step-up; every view audited."""
+    user = request.user
+    reward = get_reward(user, pk, perm=PERM_PAY)
+    context = {"reward": reward, "payment": getattr(reward, "payment", None)}
+    if reward.state == RewardState.CLAIMED:
+        if not stepup.is_fresh(user, reward):
+            context["step_up_form"] = StepUpForm(auto_id="id_stepup_%s")
+        else:
+            try:
+                context["payee"] = services.payee_details(reward.pk, user)
+            except OutOfScope:
+                raise Http404 from None
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+                return redirect(_back(reward))
+            context["pay_form"] = PayForm(
+                in_person=context["payee"]["method"] == Method.IN_PERSON, auto_id="id_pay_%s"
+            )
+            # Four eyes: the approver may not pay (the claim code is checked with the form).
+            context["pay_blocked"] = next(
+                (g.refused for g in steps.PAY.guards if not g.check(reward, user)), None
+            )
+    return _no_store(render(request, "rewards/reward_payment.html", context))
+
+
+@require_POST
+@perm_required(PERM_PAY)
+@sensitive_post_parameters("otp_code")
+def reward_step_up(request, pk):
+    reward = get_reward(request.user, pk, perm=PERM_PAY)
+    form = StepUpForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+    else:
+        attempt(
+            request,
+            stepup.verify,
+            request.user,
+            reward.pk,
+            form.cleaned_data["otp_code"],
+            success=_("Confirmed: the payee is shown for the next few minutes."),
+        )
+    return redirect("staff:reward_payment", pk=reward.pk)
+
+
+@require_POST
+@perm_required(PERM_PAY)
+@sensitive_post_parameters("claim_code")
+def reward_pay(request, pk):
+    reward = get_reward(request.user, pk, perm=PERM_PAY)
+    record = getattr(reward, "claim_record", None)
+    form = PayForm(request.POST, in_person=record is not None and record.method == Method.IN_PERSON)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:reward_payment", pk=reward.pk)
+    payment = attempt(
+        request,
+        services.pay,
+        reward.pk,
+        request.user,
+        voucher_number=form.cleaned_data["voucher_number"],
+        paid_on=form.cleaned_data["paid_on"],
+        claim_code=form.cleaned_data.get("claim_code") or None,
+    )
+    if payment is None:
+        return redirect("staff:reward_payment", pk=reward.pk)
+    if payment.already_paid:
+        messages.warning(
+            request,
+            _(
+                "This reward was already paid on %(date)s (voucher %(voucher)s). Nothing was "
+                "changed."
+            )
+            % {"date": payment.paid_on, "voucher": payment.voucher_number},
+        )
+    else:
+        messages.success(request, _("Payment recorded. The case is now 奖励."))
+    return redirect(_back(reward))
+
+
+def _year(request) -> int:
+    form = LedgerForm(request.GET)
+    year = form.cleaned_data.get("year") if form.is_valid() else None
+    return year or timezone.localdate().year
+
+
+@perm_required(PERM_LEDGER)
+def reward_ledger(request):
+    year = _year(request)
+    figures = ledger.build(year, townships_for(request.user))
+    return render(
+        request,
+        "rewards/ledger.html",
+        {"ledger": figures, "year": year, "form": LedgerForm(initial={"year": year})},
+    )
+
+
+@never_cache
+@perm_required(PERM_LEDGER)
+def reward_ledger_export(request, fmt):
+    year = _year(request)
+    figures = ledger.build(year, townships_for(request.user))
+    audit.record(
+        request.user,
+        Action.REWARD_LEDGER_EXPORTED,
+        object_type="rewards.ledger",
+        object_id=str(year),
+        format=fmt,
+        rows=len(figures.rows),
+    )
+    if fmt == "csv":
+        response = HttpResponse(
+            "\ufeff" + ledger.to_csv(figures), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            ledger.to_xlsx(figures),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="reward-ledger-{year}.{fmt}"'
+    return response
+
+
+@require_POST
+@perm_required(PERM_PROPOSE)
+def reward_propose(request, case_pk):
+    case = access.get_case(request.user, case_pk, perm=PERM_PROPOSE)
+
+    def done(reward):
+        if reward is None:
+            return _("No report of this case is eligible for a reward; the case page says why.")
+        return _("A reward of %(amount)s yuan is proposed.") % {"amount": reward.amount}
+
+    attempt(request, services.propose, case.pk, request.user, success=done)
+    return redirect("staff:case", pk=case.pk)
+
+
+@require_POST
+@perm_required(PERM_MARK)
+def report_marks(request, pk):
+    report = access.get_report(request.user, pk, perm=PERM_MARK)
+    form = MarksForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("staff:report", pk=report.pk)
+    only = request.POST.get("only")
+    names = [only] if only in services.MARKS else list(services.MARKS)
+    attempt(
+        request,
+        services.mark_report,
+        report.pk,
+        request.user,
+        note=None if only else form.cleaned_data["note"],
+        **{name: form.cleaned_data[name] for name in names},
+        success=_("Saved. Marks bear on a reward proposed from now on."),
+    )
+    return redirect("staff:report", pk=report.pk)

@@ -1,0 +1,267 @@
+"""The reporter's claim, through the service and through the public form at /receipt/claim/:
+the receipt proves who claims; bank details are checked and sealed; an in-person claim gets a
+code shown once; every claim and change is audited without the payee details."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.html import escape
+
+from casework.models import AuditEntry
+from casework.rewards import claims
+from casework.rewards import services as rewards
+from casework.rewards.models import Reward, RewardClaim
+from tipline import receipts
+from vault import crypto
+
+from .helpers import ACCOUNT, BANK, NAME, filed, investigate, penalize, reward_of
+
+pytestmark = pytest.mark.django_db
+
+CLAIM = "/receipt/claim/"
+
+
+def fresh(reward) -> Reward:
+    return Reward.objects.get(pk=reward.pk)
+
+
+def wrong(receipt: str) -> str:
+    return receipt[:-1] + ("1" if receipt[-1] != "1" else "2")
+
+
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+def test_bank_claim_is_sealed_and_indexed(approved):
+    reward, receipt = approved
+    result = rewards.claim(
+        reward.pk,
+        receipt,
+        method="bank",
+        payee_name=" 李　举报 ",  # a full-width space typed by a Chinese input method
+        bank_name="农业银行中水支行",
+        account_number="6228 4804 0256 4890 018",
+    )
+    assert result.claim_code == ""
+    stored = fresh(reward)
+    assert stored.state == "claimed"
+    record = RewardClaim.objects.get(reward=reward)
+    assert record.name_checked is True
+    assert record.account_index == crypto.blind_index("bank_account", ACCOUNT)
+    assert record.payee() == {
+        "payee_name": "李　举报",
+        "bank_name": "农业银行中水支行",
+        "account_number": ACCOUNT,
+    }
+    for field in ("payee_name_sealed", "account_number_sealed", "bank_name_sealed"):
+        assert ACCOUNT.encode() not in bytes(getattr(record, field))
+        assert "农业银行".encode() not in bytes(getattr(record, field))
+    entry = AuditEntry.objects.get(action="reward.claimed", object_id=str(reward.pk))
+    assert entry.data == {"method": "bank", "name_checked": True, "check_digit_overridden": False}
+    assert entry.actor is None
+
+
+def test_the_payee_name_must_be_the_reporters(approved, english):
+    reward, receipt = approved
+    with pytest.raises(rewards.ClaimError, match="name you gave") as exc:
+        rewards.claim(
+            reward.pk,
+            receipt,
+            method="bank",
+            payee_name="张三",
+            bank_name="银行",
+            account_number=ACCOUNT,
+        )
+    assert exc.value.field == "payee_name"
+    assert fresh(reward).state == "approved"
+    assert not RewardClaim.objects.exists()
+
+
+def test_without_a_name_given_any_name_is_accepted_but_not_checked(township, cast, units):
+    report, receipt = filed(township)  # anonymous: no name to compare
+    reward = reward_of(penalize(investigate(report, cast, units), cast))
+    from .helpers import approve
+
+    approve(reward, cast["supervisor"])
+    rewards.claim(reward.pk, receipt, **{**BANK, "payee_name": "随便谁"}, account_number=ACCOUNT)
+    assert RewardClaim.objects.get(reward=reward).name_checked is False
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["12345678901", "1" * 31, "6228-4804-0256", "６２２８abc", "", "62284804025648900１８x"],
+)
+def test_account_numbers_outside_the_rules_are_refused(approved, number, english):
+    reward, receipt = approved
+    with pytest.raises(rewards.ClaimError, match="12 to 30 digits"):
+        rewards.claim(reward.pk, receipt, **BANK, account_number=number)
+    assert not RewardClaim.objects.exists()
+
+
+def test_account_number_rules():
+    assert claims.account_digits("6228 4804 0256 4890 018") == ACCOUNT
+    assert claims.account_digits("６２２８４８０４０２５６４８９００１８") == ACCOUNT  # full-width
+    assert claims.account_digits("123456789012") == "123456789012"  # 12: the shortest
+    assert claims.account_digits("1" * 30) == "1" * 30  # 30: the longest
+    assert claims.luhn_ok("4111111111111111") and not claims.luhn_ok("4111111111111112")
+    # Luhn only for 16 and 19 digits; other lengths are passbook accounts without one.
+    assert claims.needs_luhn_warning("4111111111111112")
+    assert not claims.needs_luhn_warning("41111111111111121")
+    assert not claims.needs_luhn_warning(ACCOUNT)
+
+
+def test_a_failed_check_digit_can_be_confirmed(approved, english):
+    reward, receipt = approved
+    bad = ACCOUNT[:-1] + "7"
+    with pytest.raises(rewards.ClaimError, match="check digit"):
+        rewards.claim(reward.pk, receipt, **BANK, account_number=bad)
+    rewards.claim(reward.pk, receipt, **BANK, account_number=bad, confirm_check_digit=True)
+    assert RewardClaim.objects.get(reward=reward).check_digit_overridden is True
+
+
+def test_in_person_claim_code_is_shown_once_and_stored_as_a_hash(approved):
+    reward, receipt = approved
+    code = rewards.claim(reward.pk, receipt, method="in_person").claim_code
+    assert len(code) >= 10 and set(code) <= set(claims.ALPHABET)
+    record = RewardClaim.objects.get(reward=reward)
+    assert record.code_hash.startswith("h1$") and code not in record.code_hash
+    assert claims.code_matches(claims.grouped_code(code).upper(), record.code_hash)
+    assert not claims.code_matches(code[:-1], record.code_hash)
+    assert record.payee() == {"payee_name": "", "bank_name": "", "account_number": ""}
+
+
+def test_a_wrong_receipt_cannot_claim(approved, township, english):
+    reward, receipt = approved
+    _other, other_receipt = filed(township)
+    for bad in (other_receipt, wrong(receipt), "not a receipt"):
+        with pytest.raises(rewards.ClaimError, match="does not belong"):
+            rewards.claim(reward.pk, bad, method="in_person")
+    assert fresh(reward).state == "approved"
+
+
+def test_a_proposed_reward_cannot_be_claimed(proposed, english):
+    reward, receipt = proposed
+    with pytest.raises(rewards.ServiceError):
+        rewards.claim(reward.pk, receipt, method="in_person")
+    assert fresh(reward).state == "proposed"
+
+
+def test_changing_a_claim_is_audited_and_replaces_the_code(approved):
+    reward, receipt = approved
+    first = rewards.claim(reward.pk, receipt, method="in_person").claim_code
+    second = rewards.claim(reward.pk, receipt, method="in_person").claim_code
+    record = RewardClaim.objects.get(reward=reward)
+    assert not claims.code_matches(first, record.code_hash)
+    assert claims.code_matches(second, record.code_hash)
+    rewards.claim(reward.pk, receipt, **BANK, account_number=ACCOUNT)
+    record = RewardClaim.objects.get(reward=reward)
+    assert (record.method, record.code_hash) == ("bank", "")
+    assert record.changed_at is not None
+    names = list(
+        AuditEntry.objects.filter(object_id=str(reward.pk), action__startswith="reward.claim")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert names == ["reward.claimed", "reward.claim_changed", "reward.claim_changed"]
+    for entry in AuditEntry.objects.filter(action__startswith="reward.claim"):
+        text = str(entry.data)
+        assert ACCOUNT not in text and NAME not in text and "农业银行" not in text
+    assert fresh(reward).state == "claimed"
+
+
+# --- the public form ---------------------------------------------------------------------------
+
+
+def test_get_goes_to_the_receipt_page(client, db):
+    response = client.get(CLAIM)
+    assert response.status_code == 302
+    assert response["Location"] == "/receipt/"
+
+
+def test_claim_in_person_through_the_form(client, approved):
+    reward, receipt = approved
+    response = client.post(CLAIM, {"receipt": receipts.grouped(receipt), "method": "in_person"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    code = html.split('id="claim-code">', 1)[1].split("<", 1)[0]
+    record = RewardClaim.objects.get(reward=reward)
+    assert claims.code_matches(code, record.code_hash)
+    assert len(code.replace("-", "")) == 12
+    assert len(response.content) < 20 * 1024
+
+
+def test_claim_by_bank_through_the_form_with_the_check_digit_warning(client, approved):
+    reward, receipt = approved
+    bad = ACCOUNT[:-1] + "7"
+    data = {"receipt": receipt, **BANK, "account_number": bad}
+    response = client.post(CLAIM, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'name="confirm_check_digit"' in html  # offered only after the warning
+    assert not RewardClaim.objects.exists()
+    response = client.post(CLAIM, {**data, "confirm_check_digit": "on"})
+    assert response.status_code == 200
+    assert 'id="claim-bank"' in response.content.decode()
+    assert fresh(reward).state == "claimed"
+
+
+def test_form_errors_write_nothing(client, approved):
+    reward, receipt = approved
+    n = AuditEntry.objects.count()
+    for data in (
+        {"method": "bank", "payee_name": "", "bank_name": "", "account_number": ""},
+        {"method": "bank", **BANK, "account_number": "123"},
+        {"method": "cash"},
+        {},
+    ):
+        response = client.post(CLAIM, {"receipt": receipt, **data})
+        assert response.status_code == 400, data
+    assert fresh(reward).state == "approved"
+    assert not RewardClaim.objects.exists()
+    assert AuditEntry.objects.count() == n
+
+
+def test_wrong_receipts_and_wrong_names_are_throttled(client, approved, settings):
+    reward, receipt = approved
+    limit = settings.TIPLINE_RATE_LIMITS["receipt_fail_per_client"][0]
+    for _ in range(limit - 1):
+        assert (
+            client.post(CLAIM, {"receipt": wrong(receipt), "method": "in_person"}).status_code
+            == 404
+        )
+    wrong_name = {"receipt": receipt, **BANK, "payee_name": "冒名者", "account_number": ACCOUNT}
+    response = client.post(CLAIM, wrong_name)
+    assert response.status_code == 400
+    assert escape("冒名者") in response.content.decode()  # their own input, shown back
+    # Both kinds of failure used the same allowance: now even the right claim waits.
+    response = client.post(CLAIM, {"receipt": receipt, "method": "in_person"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert fresh(reward).state == "approved"
+    # And /receipt/ shares the allowance.
+    assert client.post("/receipt/", {"receipt": receipt}).status_code == 429
+
+
+def test_nothing_to_claim_is_a_plain_answer(client, proposed):
+    _reward, receipt = proposed
+    response = client.post(CLAIM, {"receipt": receipt, "method": "in_person"})
+    assert response.status_code == 400
+    assert not RewardClaim.objects.exists()
+
+
+def test_after_the_deadline_the_form_is_gone_and_claims_refused(client, approved):
+    reward, receipt = approved
+    Reward.objects.filter(pk=reward.pk).update(claim_due=timezone.localdate() - timedelta(days=1))
+    response = client.post("/receipt/", {"receipt": receipt})
+    assert 'id="claim-form"' not in response.content.decode()
+    response = client.post(CLAIM, {"receipt": receipt, "method": "in_person"})
+    assert response.status_code == 400
+    assert not RewardClaim.objects.exists()

@@ -1,0 +1,122 @@
+"""Paying twice must be impossible, not just unlikely (PostgreSQL only: real row locks).
+
+Eight threads, each with its own connection and transaction, released together at one claimed
+reward: exactly one payment, one audit entry for it, one move of the case to 奖励; the other
+seven are told it is already paid (they get the first payment back, flagged) and change nothing.
+"""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from casework import audit
+from casework.models import AuditEntry, Case, CaseDocument
+from casework.rewards import services as rewards
+from casework.rewards.models import Reward, RewardPayment
+
+from .helpers import step_up
+
+pytestmark = [
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="row locks (SELECT … FOR UPDATE) need PostgreSQL; SQLite serialises all writers",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+THREADS = 8
+TIMEOUT = 60
+
+
+def race(calls):
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            outcomes[i] = (call(), None)
+        except Exception as exc:
+            outcomes[i] = (None, exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
+    return outcomes
+
+
+def test_eight_concurrent_payments_make_one(claimed, cast):
+    reward, _receipt = claimed
+    step_up(cast["finance"], reward)
+    today = timezone.localdate()
+
+    def pay(i):
+        user = get_user_model().objects.get(pk=cast["finance"].pk)  # one instance per thread
+        return lambda: rewards.pay(reward.pk, user, voucher_number=f"PZ-{i}", paid_on=today)
+
+    outcomes = race([pay(i) for i in range(THREADS)])
+    errors = [exc for _result, exc in outcomes if exc is not None]
+    assert errors == []
+    payments = [result for result, _exc in outcomes]
+    first = [p for p in payments if not p.already_paid]
+    told = [p for p in payments if p.already_paid]
+    assert len(first) == 1 and len(told) == THREADS - 1
+    assert {p.voucher_number for p in told} == {first[0].voucher_number}
+
+    assert RewardPayment.objects.count() == 1
+    assert Reward.objects.get(pk=reward.pk).state == "paid"
+    assert AuditEntry.objects.filter(action="reward.paid").count() == 1
+    case = Case.objects.get(pk=reward.case_id)
+    assert case.state == "rewarded"
+    assert (
+        AuditEntry.objects.filter(
+            action="case.transition", object_id=str(case.pk), data__transition="reward"
+        ).count()
+        == 1
+    )
+    assert CaseDocument.objects.filter(case=case, doc_type__code="payment_voucher").count() == 1
+    ok, message = audit.verify()
+    assert ok, message
+    call_command("verify_audit")
+
+
+def test_pay_and_cancel_race_one_wins(claimed, cast):
+    """Whichever locks the reward first wins; the other is refused and changes nothing."""
+    reward, _receipt = claimed
+    step_up(cast["finance"], reward)
+    fin, sup = cast["finance"].pk, cast["supervisor"].pk
+    outcomes = race(
+        [
+            lambda: rewards.pay(
+                reward.pk,
+                get_user_model().objects.get(pk=fin),
+                voucher_number="PZ-1",
+                paid_on=timezone.localdate(),
+            ),
+            lambda: rewards.cancel(
+                reward.pk, get_user_model().objects.get(pk=sup), "举报人系当事人"
+            ),
+        ]
+    )
+    winners = [r for r, exc in outcomes if exc is None]
+    losers = [exc for r, exc in outcomes if exc is not None]
+    assert len(winners) == 1 and len(losers) == 1
+    assert isinstance(losers[0], rewards.ServiceError), repr(losers[0])
+    stored = Reward.objects.get(pk=reward.pk)
+    assert stored.state in ("paid", "cancelled")
+    assert RewardPayment.objects.count() == (1 if stored.state == "paid" else 0)
+    assert AuditEntry.objects.filter(action__in=["reward.paid", "reward.cancelled"]).count() == 1
+    assert Case.objects.get(pk=reward.case_id).state == (
+        "rewarded" if stored.state == "paid" else "penalized"
+    )
+    assert audit.verify()[0]

@@ -1,0 +1,39 @@
+"""Hooks through which the layers above show the reporter what they own, without the public
+intake importing them (casework registers into these from its AppConfig.ready()).
+
+- A *status section* renders a block of the receipt page for one report: ``render(request,
+  report, receipt) -> str`` (safe HTML) or "" for nothing.
+- An *API status field* adds one key to ``POST /api/v1/receipt/status``: ``value(report)`` gives
+  its JSON value (None → null) and ``schema`` its OpenAPI schema, so the document stays as strict
+  as the server.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_sections: dict[str, Callable] = {}
+_fields: dict[str, "StatusField"] = {}
+
+
+@dataclass(frozen=True)
+class StatusField:
+    name: str
+    value: Callable  # (report) -> JSON-serialisable value or None
+    schema: dict
+
+
+def register_status_section(name: str, render: Callable) -> None:
+    """Register (or replace, so a second ready() is harmless) a receipt-page section."""
+    _sections[name] = render
+
+
+def register_status_field(field: StatusField) -> None:
+    _fields[field.name] = field
+
+
+def status_sections(request, report, receipt) -> list[str]:
+    return [html for render in _sections.values() if (html := render(request, report, receipt))]
+
+
+def status_fields() -> list[StatusField]:
+    return list(_fields.values())
