@@ -6,8 +6,12 @@ then, except the repeat reports it dates back. The figures, by hand:
 中水镇 zhongshui — quota 3. The casework demo's cases: 查处 (file lacks 生育证原件, 送达回证,
   结案报告: 3 missing), 奖励 (lacks 结案报告: 1), 结案归档 (complete: 0), 查无实据 (nothing filed:
   5 always-required documents + 结案报告 = 6), 移送 (same: 6), plus an open case and an old one
-  still under investigation. Handled 4 (3 查处 + 1 移送) ≥ 3 → 60. Decided 5, all on time → 40.
-  Missing 3 + 1 + 0 + 6 + 6 = 16 → 100 − 320 → 0. Section 100. The rewarded case (number 0004)
+  still under investigation; and the rewards demo's five cases at 查处 (rewards proposed,
+  approved, claimed, cancelled and lapsed), each filed with only the registration form and the
+  penalty decision, so each lacks 受理/立案审批表, 询问笔录, 现场检查笔录, 证据材料, 送达回证 and
+  结案报告 (6; the 奖励审批表 is required only once rewarded). Handled 9 (8 查处 + 1 移送) ≥ 3 →
+  60. Decided 10, all on time → 40. Missing 3 + 1 + 0 + 6 + 6 + 5 × 6 = 46 → 100 − 920 → 0.
+  Section 100. The rewarded case (number 0004)
   has a second report 10 days before its first → −20; the penalized case's second report came
   45 days before (outside 30 days) → nothing. Phone and mailbox → 5. Net 100 + 5 − 20 = 85.
 西山镇 xishan — quota 4. Three 查处 cases and one 查无实据 decided after its deadline. Handled 3 →
@@ -59,10 +63,10 @@ EXPECTED = [
         "township": "zhongshui",
         "name": "中水镇",
         "quota": 3,
-        "handled": 4,
-        "decided": 5,
-        "decided_on_time": 5,
-        "missing_documents": 16,
+        "handled": 9,
+        "decided": 10,
+        "decided_on_time": 10,
+        "missing_documents": 46,
         "quota_points": 60,
         "on_time_points": 40,
         "file_points": 0,
@@ -144,7 +148,7 @@ def test_the_demo_county_by_hand(demo):
             assert isinstance(row[key], int | float) and not isinstance(row[key], bool)
         assert isinstance(row["bottom_band"], bool)
     zs = next(r for r in rows if r["township"] == "zhongshui")
-    assert len(zs["missing"]) == 16
+    assert len(zs["missing"]) == 46
 
 
 def test_csv_and_xlsx_carry_the_same_figures(demo, tmp_path):
