@@ -40,6 +40,12 @@ class Action(models.TextChoices):
     IDENTITY_VIEWED = "identity.viewed", _("Saw a reporter's identity")
     # the log itself
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit log")
+    # notifications
+    NOTIFICATION_RETRIED = "notification.retried", _("Sent a failed notification again")
+    NOTIFICATION_REPORTER_TEXTED = (
+        "notification.reporter_texted",
+        _("The system decrypted a reporter's mobile number to text them that there is news"),
+    )
 
 
 def describe(action: str) -> str:

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/inbox/", include("notifications.urls")),
     path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tipline.urls")),

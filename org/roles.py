@@ -39,6 +39,9 @@ ROLE_PERMISSIONS = {
         "org.change_staffprofile",
         "casework.add_documenttype",
         "casework.change_documenttype",
+        "notifications.view_delivery",
+        "notifications.view_event",
+        "notifications.retry_delivery",
     ],
 }
 
