@@ -327,12 +327,15 @@ TIPLINE_SMS_GATEWAY_TOKEN = env_str("TIPLINE_SMS_GATEWAY_TOKEN", "")
 # The JSON request body; $to, $text and $link are replaced by JSON strings.
 TIPLINE_SMS_GATEWAY_TEMPLATE = env_str("TIPLINE_SMS_GATEWAY_TEMPLATE", '{"to": $to, "text": $text}')
 try:
-    json.loads(
-        string.Template(TIPLINE_SMS_GATEWAY_TEMPLATE).substitute(to='"1"', text='""', link='""')
+    _sample = string.Template(TIPLINE_SMS_GATEWAY_TEMPLATE).substitute(
+        to='"to-number"', text='""', link='""'
     )
+    json.loads(_sample)
+    if "to-number" not in _sample:
+        raise ValueError("$to is missing")
 except (KeyError, ValueError) as exc:
     raise ImproperlyConfigured(
-        "TIPLINE_SMS_GATEWAY_TEMPLATE must be JSON using only $to, $text and $link; "
+        "TIPLINE_SMS_GATEWAY_TEMPLATE must be JSON with $to (and may use $text and $link); "
         f"got {TIPLINE_SMS_GATEWAY_TEMPLATE!r} ({exc})"
     ) from None
 TIPLINE_SMS_GATEWAY_TIMEOUT = env_int("TIPLINE_SMS_GATEWAY_TIMEOUT", 10, minimum=1)

@@ -96,7 +96,13 @@ def _context(event) -> dict:
     for item in items_for(_user(event), today):
         late = _(" (overdue)") if item.due < today else ""
         label = RULES[item.deadline].label if item.deadline in RULES else item.deadline
-        lines.append(f"- {item.due.isoformat()}{late}: {label}, {item.reference}")
+        line = _("%(due)s%(late)s: %(deadline)s of %(reference)s") % {
+            "due": item.due.isoformat(),
+            "late": late,
+            "deadline": label,
+            "reference": item.reference,
+        }
+        lines.append(f"- {line}")
     return {"items": "\n".join(lines), "date": today.isoformat(), "link": reverse("staff:home")}
 
 
