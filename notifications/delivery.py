@@ -295,7 +295,10 @@ def sweep(limit: int = 1000) -> SweepResult:
         .values_list("pk", flat=True)[:limit]
     )
     for event_id in list(waiting):
-        result.events += fan_out(event_id)
+        try:
+            result.events += fan_out(event_id)
+        except Exception:  # one bad event must not hold up the others; it is tried again
+            log.exception("notification event not processed", extra={"event": event_id})
     now = timezone.now()  # deliveries just written are due too
     due = (
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
@@ -304,7 +307,11 @@ def sweep(limit: int = 1000) -> SweepResult:
         .values_list("pk", flat=True)[:limit]
     )
     for delivery_id in list(due):
-        status = attempt(delivery_id)
+        try:
+            status = attempt(delivery_id)
+        except Exception:  # not the channel's failure (that is handled): log, go on
+            log.exception("notification not attempted", extra={"delivery": delivery_id})
+            continue
         if status == Delivery.Status.SENT:
             result.sent += 1
         elif status == Delivery.Status.PENDING:

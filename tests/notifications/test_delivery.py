@@ -1,6 +1,7 @@
 """Retries with exponential back-off, failure after the last attempt, the administrators' view
 of failed notices and their audited retry, and the claim that keeps two senders apart."""
 
+import dataclasses
 import smtplib
 from datetime import timedelta
 
@@ -154,3 +155,23 @@ def test_a_claimed_notice_is_left_to_its_sender_until_the_lease_ends(
     assert len(mailoutbox) == 1
     mail.refresh_from_db()
     assert (mail.status, mail.claimed_until) == ("sent", None)
+
+
+def test_one_broken_event_does_not_hold_up_the_others(cast, township, monkeypatch, caplog):
+    from notifications import outbox
+
+    new_report(township)
+    broken = outbox.record("case.assigned", cast["investigator"], investigator=0)
+    kind = outbox.get("case.assigned")
+
+    def explode(event):
+        raise RuntimeError("a recipe that fails")
+
+    broken_kind = dataclasses.replace(kind, recipients=explode, relevant=None)
+    monkeypatch.setitem(outbox.KINDS, "case.assigned", broken_kind)
+    result = run_outbox()
+
+    assert result.events == 1 and result.sent == 1  # the report's notice went out
+    broken.refresh_from_db()
+    assert broken.processed_at is None  # left for the next sweep
+    assert "notification event not processed" in caplog.text
