@@ -52,6 +52,7 @@ class DeadlineRule:
     notice_working_days: int | None = None  # default TIPLINE_REMINDER_WORKING_DAYS
     kinds: dict = field(default_factory=lambda: dict(STAGE_KINDS))  # stage -> event kind
     data: Callable | None = None  # (object) -> more event data, e.g. {"reports": [...]}
+    township: Callable | None = None  # (object) -> township id, if the object has none itself
 
     @property
     def notice(self) -> int:
@@ -97,9 +98,17 @@ def scan(today: date | None = None) -> int:
             if key in done:
                 continue
             extra = rule.data(obj) if rule.data else {}
+            township_id = rule.township(obj) if rule.township else None
             with transaction.atomic():  # each reminder stands alone: a failure loses no other
                 event = outbox.record(
-                    kind, obj, key=key, deadline=rule.name, due=due, stage=tag, **extra
+                    kind,
+                    obj,
+                    township_id=township_id,
+                    key=key,
+                    deadline=rule.name,
+                    due=due,
+                    stage=tag,
+                    **extra,
                 )
             recorded += event is not None
     return recorded

@@ -226,6 +226,7 @@ def test_a_registered_rule_is_scanned_too(cast, township, clock):
         assignees=reporters,
         notice_working_days=5,
         kinds={"soon": "reward.lapsing"},  # reporters hear 5 working days before, nothing else
+        township=lambda obj: obj.township_id,
     )
     deadline_scan.register(rule)
     try:
@@ -239,3 +240,4 @@ def test_a_registered_rule_is_scanned_too(cast, township, clock):
         Event.objects.filter(data__deadline="test_claim").values_list("kind", "data__stage")
     )
     assert kinds == [("reward.lapsing", "soon")]
+    assert Event.objects.get(data__deadline="test_claim").township_id == township.pk
