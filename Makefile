@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint format messages lock clean
+.PHONY: run test worker beat lint format messages lock clean
 
 # Installs exactly the versions CI tested, checked against their hashes (requirements/*.lock).
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
@@ -29,6 +29,20 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Celery worker and beat against CELERY_BROKER_URL (Redis). Without a broker (make run) tasks run
+# in-process and neither is needed. Beat's schedule is CELERY_BEAT_SCHEDULE in config/settings.py.
+NEEDS_BROKER = @test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. \
+redis://127.0.0.1:6379/0); without it tasks run in-process and no $@ is needed."; exit 1; }
+
+worker: $(VENV)/.installed
+	$(NEEDS_BROKER)
+	$(VENV)/bin/celery -A config worker -l info --concurrency $${CELERY_CONCURRENCY:-2}
+
+beat: $(VENV)/.installed
+	$(NEEDS_BROKER)
+	mkdir -p $${TIPLINE_VAR_DIR:-var}
+	$(VENV)/bin/celery -A config beat -l info --schedule $${TIPLINE_VAR_DIR:-var}/celerybeat-schedule
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -72,6 +72,12 @@ class Action(models.TextChoices):
     REWARD_MARKS_CHANGED = "reward.marks_changed", _("Changed a report's reward eligibility marks")
     REWARD_LEDGER_EXPORTED = "reward.ledger_exported", _("Exported the rewards ledger")
     REWARD_POLICY_CHANGED = "reward.policy_changed", _("Changed the reward policy")
+    # notifications
+    NOTIFICATION_RETRIED = "notification.retried", _("Sent a failed notification again")
+    NOTIFICATION_REPORTER_TEXTED = (
+        "notification.reporter_texted",
+        _("The system decrypted a reporter's mobile number to text them that there is news"),
+    )
 
 
 def describe(action: str) -> str:

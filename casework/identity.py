@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from notifications import outbox
 from org import scope
 from tipline.models import Report, ReporterIdentity
 
@@ -31,6 +32,7 @@ def request_access(report: Report, user, reason: str) -> IdentityRequest:
             report=report, requested_by=user, reason=reason.strip()
         )
         audit.record(user, Action.IDENTITY_REQUESTED, req, report=str(report.id))
+        outbox.record("identity.requested", req, township_id=report.township_id)  # notify
     return req
 
 

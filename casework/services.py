@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
+from notifications import outbox
 from org import deadlines, scope
 from org.models import Township, Unit
 from tipline import services as intake
@@ -85,6 +86,7 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
             body = f"{_('Not accepted')}: {text}" + (f"\n{note}" if note else "")
         ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
         audit.record(user, Action.REPORT_REJECTED, report, reason=reason)
+        outbox.record("reporter.news", report)  # notify: a text, if the reporter asked for one
     return report
 
 
@@ -136,6 +138,7 @@ def _accept_into(report: Report, case: Case, user, now):
     with translation.override(settings.LANGUAGE_CODE):
         body = _("Your report was accepted and is being handled.")
     ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
+    outbox.record("reporter.news", report)  # notify: a text, if the reporter asked for one
 
 
 def link_report(report_id, case_id, user) -> Case:
@@ -199,6 +202,8 @@ def assign(case_id, user, *, unit_id: int, investigator, expected_state=None) ->
             investigator=getattr(investigator, "pk", None),
             previous=before,
         )
+        if investigator is not None and investigator.pk != before["investigator"]:
+            outbox.record("case.assigned", case, investigator=investigator.pk)  # notify
     return case
 
 
@@ -323,6 +328,7 @@ def give_feedback(case_id, user, body: str) -> Case:
             case.next_due = case.compute_next_due()
             case.save(update_fields=["feedback_given_at", "next_due"])
         audit.record(user, Action.CASE_FEEDBACK, case)
+        outbox.record("reporter.news", case)  # notify: a text to each reporter who asked
     return case
 
 
@@ -337,6 +343,7 @@ def message_reporter(report_id, user, body: str) -> ReportMessage:
             report=report, author=ReportMessage.Author.STAFF, body=body.strip()
         )
         audit.record(user, Action.REPORT_MESSAGE_SENT, report)
+        outbox.record("reporter.news", report)  # notify: a text, if the reporter asked for one
     return message
 
 
@@ -368,6 +375,13 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
             written = storage.write(doc, data)
             doc.save()
             audit.record(user, action, case, document=str(doc.id), type=doc_type.code)
+            # notify: a step this filing made possible awaits a supervisor (once per step)
+            ready = [step.name for step in steps.ready_for_approval(case, user)]
+            if ready:
+                key = f"awaiting:{case.pk}:{case.state}:{'+'.join(ready)}"
+                outbox.record(
+                    "case.awaiting_approval", case, key=key, state=case.state, steps=ready
+                )
     except BaseException:
         if written:
             written.unlink(missing_ok=True)

@@ -282,6 +282,16 @@ def steps_from(state: str) -> list[Step]:
     return [s for s in STEPS.values() if state in s.sources]
 
 
+def ready_for_approval(case, user) -> list[Step]:
+    """Steps from the case's state whose conditions are all met now and which this user cannot
+    take: e.g. the investigator filed the penalty decision, so 查处 awaits a supervisor."""
+    return [
+        step
+        for step in steps_from(case.state)
+        if step.conditions and not user.has_perm(step.permission) and step.blocker(case) is None
+    ]
+
+
 def offered(case, user) -> list[tuple[Step, Promise | None]]:
     """The steps this user may take from the case's state, each with what still blocks it
     (None when it can be taken now): the case page shows exactly what the service allows."""

@@ -1,5 +1,7 @@
 """Settings, all environment-driven (see deploy/env.example). Bad values fail at start-up."""
 
+import json
+import string
 from pathlib import Path
 
 import dj_database_url
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tipline.context_processors.site",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -241,9 +244,38 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
-# Scheduled jobs (make beat).
+# max_retries 0: a publisher that cannot connect gives up at once instead of sleeping 2 s between
+# attempts (the outbox sweep sends the event later). The worker's own reconnection loop is
+# governed by broker_connection_* settings and keeps retrying.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
+
+# A queue name of its own lets two sites share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Beat: the outbox sweep every minute (events the broker never took, retries that are due), the
+# deadline scan every hour, the digest once a day. Each runs the same function as its command.
+TIPLINE_DIGEST_HOUR = env_int("TIPLINE_DIGEST_HOUR", 7)
+if TIPLINE_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"TIPLINE_DIGEST_HOUR must be 0–23; got {TIPLINE_DIGEST_HOUR}")
 CELERY_BEAT_SCHEDULE = {
+    "send-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a sweep nobody ran in time is replaced by the next
+    },
+    "scan-deadlines": {
+        "task": "notifications.tasks.scan_deadlines",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    "daily-digest": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": crontab(hour=TIPLINE_DIGEST_HOUR, minute=0),
+        "options": {"expires": 3 * 3600},
+    },
     "lapse-overdue-rewards": {
         "task": "casework.rewards.tasks.lapse_overdue_rewards",
         "schedule": crontab(hour=0, minute=30),  # after midnight: yesterday was the last day
@@ -262,6 +294,70 @@ if _email_file_path:
 elif EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     raise ImproperlyConfigured("EMAIL_FILE_PATH is required with the file-based e-mail backend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tipline@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Mail is sent by the worker (or, without a broker, right after the commit): a mail server that
+# does not answer must not hold either for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+# Notifications. Links in e-mail and text messages point here (the staff inbox, /receipt/).
+TIPLINE_SITE_URL = (
+    env_str("TIPLINE_SITE_URL")
+    or (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS and not DEBUG else "http://127.0.0.1:8000")
+).rstrip("/")
+if not TIPLINE_SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"TIPLINE_SITE_URL must start with https://; got {TIPLINE_SITE_URL!r}"
+    )
+# A failed notice is retried after 1, 2, 4, … minutes; after the last attempt it is marked failed
+# and shown to administrators (admin → notifications) with a retry action.
+TIPLINE_NOTIFY_MAX_ATTEMPTS = env_int("TIPLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+TIPLINE_NOTIFY_RETRY_SECONDS = env_int("TIPLINE_NOTIFY_RETRY_SECONDS", 60, minimum=1)
+# Reminders: this many working days before a deadline, on the day, and once overdue.
+TIPLINE_REMINDER_WORKING_DAYS = env_int("TIPLINE_REMINDER_WORKING_DAYS", 3, minimum=1)
+
+# Text messages: console (default) or file for development, http for a gateway, or a dotted path.
+_SMS_BACKENDS = {
+    "console": "notifications.sms.ConsoleBackend",
+    "file": "notifications.sms.FileBackend",
+    "http": "notifications.sms.HttpGatewayBackend",
+    "locmem": "notifications.sms.LocmemBackend",
+}
+_sms_backend = env_str("TIPLINE_SMS_BACKEND", "console")
+TIPLINE_SMS_BACKEND = _SMS_BACKENDS.get(_sms_backend, _sms_backend)
+if "." not in TIPLINE_SMS_BACKEND:
+    raise ImproperlyConfigured(
+        f"TIPLINE_SMS_BACKEND must be console, file, http or a dotted path; got {_sms_backend!r}"
+    )
+TIPLINE_SMS_FILE_PATH = env_str("TIPLINE_SMS_FILE_PATH", str(VAR_DIR / "sms"))
+TIPLINE_SMS_GATEWAY_URL = env_str("TIPLINE_SMS_GATEWAY_URL", "")
+if _sms_backend == "http" and not TIPLINE_SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        "TIPLINE_SMS_GATEWAY_URL (an http:// or https:// URL) is required with "
+        f"TIPLINE_SMS_BACKEND=http; got {TIPLINE_SMS_GATEWAY_URL!r}"
+    )
+TIPLINE_SMS_GATEWAY_USER = env_str("TIPLINE_SMS_GATEWAY_USER", "")
+TIPLINE_SMS_GATEWAY_PASSWORD = env_str("TIPLINE_SMS_GATEWAY_PASSWORD", "")
+TIPLINE_SMS_GATEWAY_TOKEN = env_str("TIPLINE_SMS_GATEWAY_TOKEN", "")
+# The JSON request body; $to, $text and $link are replaced by JSON strings.
+TIPLINE_SMS_GATEWAY_TEMPLATE = env_str("TIPLINE_SMS_GATEWAY_TEMPLATE", '{"to": $to, "text": $text}')
+try:
+    _sample = string.Template(TIPLINE_SMS_GATEWAY_TEMPLATE).substitute(
+        to='"to-number"', text='""', link='""'
+    )
+    json.loads(_sample)
+    if "to-number" not in _sample:
+        raise ValueError("$to is missing")
+except (KeyError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        "TIPLINE_SMS_GATEWAY_TEMPLATE must be JSON with $to (and may use $text and $link); "
+        f"got {TIPLINE_SMS_GATEWAY_TEMPLATE!r} ({exc})"
+    ) from None
+TIPLINE_SMS_GATEWAY_TIMEOUT = env_int("TIPLINE_SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 
 # Logs carry no client address and no user agent (the privacy middleware has removed them from
 # public requests before any handler runs); errors are never mailed with request data.

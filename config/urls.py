@@ -5,6 +5,7 @@ from ops.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/inbox/", include("notifications.urls")),
     path("staff/", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

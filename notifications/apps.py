@@ -7,6 +7,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        # The kinds of event of the workflow and who hears of each.
+        from . import catalogue
+
+        catalogue.register_all()
         # Register the tasks in every process (web, worker, commands): the outbox hands events
         # over by task name, and Celery only knows a task once its module is imported.
         from . import tasks  # noqa: F401

@@ -50,3 +50,15 @@ def due(rule: str, start: date) -> date:
     if kind == "working":
         return add_working_days(start, count)
     return add_calendar_days(start, count)
+
+
+def subtract_working_days(end: date, days: int) -> date:
+    """The date `days` working days before `end` (the end day itself is not counted): the
+    inverse of add_working_days for a working `end`."""
+    day = end
+    remaining = days
+    while remaining > 0:
+        day -= timedelta(days=1)
+        if is_workday(day):
+            remaining -= 1
+    return day

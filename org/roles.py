@@ -63,6 +63,9 @@ ROLE_PERMISSIONS = {
         "rewards.add_rewardtier",
         "rewards.change_rewardtier",
         "rewards.delete_rewardtier",
+        "notifications.view_delivery",
+        "notifications.view_event",
+        "notifications.retry_delivery",
     ],
 }
 

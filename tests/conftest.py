@@ -70,12 +70,11 @@ def other_township(county):
 
 
 @pytest.fixture
-def eager_tasks():
-    """Tasks run in-process, as with `make run` (no CELERY_BROKER_URL), even where CI configures
-    a broker: for tests that need what the task does (an e-mail) to happen inside the request."""
+def eager_tasks(monkeypatch):
+    """Tasks run in this process right after each commit, as with `make run` (no
+    CELERY_BROKER_URL), even where CI configures a broker with no worker behind it: for tests
+    that need what a task does (an e-mail, a notice) to happen inside the request."""
     from config.celery import app
 
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    return app

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from . import extensions, receipts, services, throttle
 from .forms import ReceiptForm, ReportForm
 from .models import Channel
-from .openapi import REPORT_FIELDS, schema
+from .openapi import BOOLEAN_FIELDS, REPORT_FIELDS, schema
 
 
 class ApiError(Exception):
@@ -47,7 +47,7 @@ def _is_text(value) -> bool:
     return True
 
 
-def _json_body(request, allowed: set[str]) -> dict:
+def _json_body(request, allowed: set[str], booleans=frozenset()) -> dict:
     if request.method != "POST":
         raise ApiError(405, _("Use POST."), headers={"Allow": "POST"})
     if request.content_type != "application/json":
@@ -78,9 +78,9 @@ def _json_body(request, allowed: set[str]) -> dict:
             {name: [_("Unknown field.")] for name in unknown},
         )
     bad = {
-        k: [_("Must be a string.")]
+        k: [_("Must be true or false.") if k in booleans else _("Must be a string.")]
         for k, v in data.items()
-        if v is not None and not isinstance(v, str)
+        if v is not None and not isinstance(v, bool if k in booleans else str)
     }
     if bad:
         raise ApiError(400, _("Some fields are not valid."), bad)
@@ -122,7 +122,7 @@ def api_view(func):
 
 @api_view
 def create_report(request):
-    data = _json_body(request, set(REPORT_FIELDS))
+    data = _json_body(request, set(REPORT_FIELDS), BOOLEAN_FIELDS)
     services.check_report_rate(request.client_bucket)
     form = ReportForm(data, with_files=False)
     if not form.is_valid():

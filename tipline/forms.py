@@ -86,6 +86,13 @@ class ReportForm(forms.Form):
     reporter_id_number = forms.CharField(
         label=_("Your resident ID number"), max_length=30, required=False
     )
+    news_by_sms = forms.BooleanField(
+        label=_("Text me when there is news about my report"),
+        required=False,
+        help_text=_(
+            "The message only says that there is news, never what: read it here with your receipt."
+        ),
+    )
     # Honeypot: hidden from people by CSS, filled in by naive bots.
     homepage = forms.CharField(required=False, max_length=200)
 
@@ -114,6 +121,15 @@ class ReportForm(forms.Form):
         value = self.cleaned_data.get("reporter_id_number", "").strip()
         return normalise_id_number(value) if value else ""
 
+    def clean(self):
+        cleaned = super().clean()
+        wants_texts = cleaned.get("news_by_sms") and not cleaned.get("reporter_phone")
+        if wants_texts and "reporter_phone" not in self.errors:
+            self.add_error(
+                "news_by_sms", _("Give your mobile number above to receive text messages.")
+            )
+        return cleaned
+
     def clean_homepage(self):
         if self.cleaned_data.get("homepage"):
             raise ValidationError(_("Your report could not be accepted. Please try again."))
@@ -132,6 +148,7 @@ class ReportForm(forms.Form):
             reporter_name=d.get("reporter_name", "").strip(),
             reporter_phone=d.get("reporter_phone", ""),
             reporter_id_number=d.get("reporter_id_number", ""),
+            news_by_sms=bool(d.get("news_by_sms")),
         )
 
 

@@ -88,6 +88,8 @@ class ReporterIdentity(Sealed):
     id_number_sealed = models.BinaryField(null=True, editable=False)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The reporter asked for a text message when there is news (it says only that, never what).
+    news_by_sms = models.BooleanField(default=False, editable=False)
 
     SEALED_FIELDS = ("name", "phone", "id_number")
 

@@ -16,7 +16,10 @@ REPORT_FIELDS = (
     "reporter_name",
     "reporter_phone",
     "reporter_id_number",
+    "news_by_sms",
 )
+# JSON booleans; every other field is a string.
+BOOLEAN_FIELDS = frozenset({"news_by_sms"})
 
 _DESCRIPTIONS = {
     "township": "Township code, e.g. zhongshui.",
@@ -25,10 +28,14 @@ _DESCRIPTIONS = {
     "reporter_phone": "Optional. Mainland China mobile number; needed for a bank-transfer reward.",
     "reporter_id_number": "Optional. 18-character resident ID number with a valid check digit.",
     "reporter_name": "Optional. Stored encrypted; never shown to staff without approval.",
+    "news_by_sms": "Optional. true: text reporter_phone (then required) when there is news; "
+    "the message says only that there is news, never what.",
 }
 
 
 def _field_schema(name: str, field: forms.Field) -> dict:
+    if name in BOOLEAN_FIELDS:
+        return {"type": "boolean", "description": _DESCRIPTIONS[name]}
     out: dict = {"type": "string"}
     if name == "category":
         out["enum"] = list(Category.values)

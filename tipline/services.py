@@ -33,6 +33,7 @@ class ReportInput:
     reporter_name: str = ""
     reporter_phone: str = ""  # normalised mobile
     reporter_id_number: str = ""  # normalised, upper-case X
+    news_by_sms: bool = False  # text the reporter's mobile when there is news (needs the number)
 
     def __repr__(self):
         # Tracebacks, debug pages and log records print reprs: never the reporter's identity.
@@ -107,15 +108,17 @@ def create_report(
                 )
                 if data.reporter_phone:
                     identity.phone_index = crypto.blind_index("phone", data.reporter_phone)
+                    identity.news_by_sms = data.news_by_sms
                 if data.reporter_id_number:
                     identity.id_number_index = crypto.blind_index(
                         "id_number", data.reporter_id_number
                     )
                 identity.save()
             _save_attachments(report, list(files), written)
-            # Never raises after the commit: the citizen must still get the receipt, and the
-            # except below must never see a committed report (its evidence files stay).
-            outbox.after_commit("notifications.tasks.notify_new_report", str(report.id))
+            # The clerks' notice commits with the report; it is sent after the commit and never
+            # raises into this request (a dead broker or mail server leaves it in the outbox),
+            # so the except below never sees a committed report and its evidence stays.
+            outbox.record("report.received", report)
     except BaseException:
         _remove(written)  # the transaction did not commit: its files belong to nothing
         raise

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from notifications import outbox
 from org import scope
 from tipline import receipts
 from tipline import services as intake
@@ -176,6 +177,7 @@ def propose_for(case: Case, actor, now=None) -> Reward | None:
         policy=reward.policy_id,
         report=str(chosen.report.pk),
     )
+    outbox.record("reward.proposed", reward, township_id=case.township_id, case=case.pk)  # notify
     return reward
 
 
@@ -227,6 +229,13 @@ def approve(reward_id, user, *, otp_code: str | None = None) -> Reward:
                 source=source,
                 amount=reward.amount,
                 claim_due=reward.claim_due,
+            )
+            outbox.record(  # notify: a text to the reporter who asked for news
+                "reward.offered",
+                reward,
+                township_id=reward.township_id,
+                case=reward.case_id,
+                reports=[str(reward.report_id)],
             )
     except BaseException:
         _remove(written)
@@ -342,6 +351,9 @@ def claim(
             method=method,
             name_checked=name_checked,
             check_digit_overridden=record.check_digit_overridden,
+        )
+        outbox.record(  # notify: finance of the county (a changed claim is news to them too)
+            "reward.claimed", reward, township_id=reward.township_id, case=reward.case_id
         )
     return Claimed(reward=reward, claim_code=code)
 

@@ -60,7 +60,11 @@ def test_deep_check_is_for_administrators_only(client, cast, units):
     assert response.status_code == 200
     body = response.json()
     assert set(body["checks"]) == {"database", "cache", "key_ring", "broker", "outbox_backlog"}
-    assert body["checks"]["outbox_backlog"] == {"unsent": 0}
+    assert body["checks"]["outbox_backlog"] == {
+        "events_waiting": 0,
+        "deliveries_pending": 0,
+        "deliveries_failed": 0,
+    }
 
 
 def test_deep_check_with_the_monitoring_token(client, settings):
@@ -70,3 +74,18 @@ def test_deep_check_with_the_monitoring_token(client, settings):
     response = client.get("/healthz?deep=1", HTTP_AUTHORIZATION="Bearer monitor-token-0123456789")
     assert response.status_code == 200
     assert json.loads(response.content)["status"] == "ok"
+
+
+def test_deep_check_counts_the_notification_backlog(client, settings, township):
+    """A report's event waits until it is handed over (here: never, as with the broker down)."""
+    from tipline import services
+
+    settings.TIPLINE_HEALTH_TOKEN = "monitor-token-0123456789"
+    services.create_report(
+        services.ReportInput(
+            category="sex_determination", township_id=township.id, description="积压测试：诊所"
+        )
+    )
+    auth = {"HTTP_AUTHORIZATION": "Bearer monitor-token-0123456789"}
+    backlog = client.get("/healthz?deep=1", **auth).json()["checks"]["outbox_backlog"]
+    assert backlog == {"events_waiting": 1, "deliveries_pending": 0, "deliveries_failed": 0}

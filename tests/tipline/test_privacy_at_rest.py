@@ -152,7 +152,7 @@ def township_clerk(township):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_identifying_at_rest(client, township, township_clerk, eager_tasks, all_logs):
+def test_nothing_identifying_at_rest(client, township, township_clerk, all_logs, eager_tasks):
     with CaptureQueriesContext(connection) as queries:
         # 1. The web form, with a photo and the full identity.
         response = client.post(

@@ -4,6 +4,7 @@ import os
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -37,9 +38,12 @@ TOWNSHIP_UNITS = [
     (Unit.Kind.HEALTH_CENTER, "卫生院"),
     (Unit.Kind.POLICE, "派出所"),
 ]
-# username → (role, unit kind, township code or None for county level)
+# username → (role, unit kind, township code or None for county level). Every township has a
+# clerk with an e-mail address, so each new report tells someone.
 STAFF = {
     "clerk": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
+    "clerk_xishan": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "xishan"),
+    "clerk_nanhu": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "nanhu"),
     "investigator": (roles.INVESTIGATOR, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
     "supervisor": (roles.SUPERVISOR, Unit.Kind.FAMILY_PLANNING, None),
     "custodian": (roles.CUSTODIAN, Unit.Kind.DISCIPLINE, None),
@@ -92,6 +96,8 @@ class Command(BaseCommand):
             )
             if created:
                 user.set_password(password)
+            if not user.email:
+                user.email = f"{username}@example.invalid"
             user.is_staff = True
             user.is_superuser = username == "admin"
             user.save()
@@ -117,6 +123,10 @@ class Command(BaseCommand):
             receipts.extend(demo_cases(townships["zhongshui"]))
             demo_rewards(townships["zhongshui"], self.stdout.write)  # rewards in every state
         receipts.extend(assessment_demo.seed(county, townships))
+        # Reminders and escalations for the overdue demo report and case (once: the scan
+        # records each reminder one time only). Every notice is sent after the commit: in this
+        # process without a broker, else by the worker.
+        call_command("scan_deadlines", stdout=self.stdout)
 
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")
@@ -125,6 +135,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "Public site: http://127.0.0.1:8000/   Staff: http://127.0.0.1:8000/staff/   "
             "Admin: http://127.0.0.1:8000/admin/"
+        )
+        self.stdout.write(
+            "Each staff member's notifications: the inbox in the staff header (/staff/inbox/)."
         )
         self.stdout.write(
             "Staff sign-in asks for a second factor: the first time, scan the QR code with an "

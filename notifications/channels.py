@@ -1,0 +1,75 @@
+"""Sending one delivery on its channel: e-mail, or a text message to staff or to a reporter."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+
+from . import sms
+from .models import Delivery, Preferences
+
+
+def email_footer() -> str:
+    return _(
+        "This message carries no report content and no details of any reporter: sign in to "
+        "see them. Do not forward it."
+    )
+
+
+def send(delivery: Delivery) -> bool:
+    """Send it; True when sent, False when there is no longer anyone to send it to. Raises when
+    the mail server or the gateway fails (the caller retries later)."""
+    if delivery.channel == Delivery.Channel.EMAIL:
+        return _email(delivery)
+    if delivery.channel == Delivery.Channel.SMS:
+        if delivery.reporter_of:
+            return _text_reporter(delivery)
+        return _text_staff(delivery)
+    return True  # the inbox row is the notice
+
+
+def _email(delivery) -> bool:
+    user = delivery.recipient
+    if user is None or not user.is_active or not user.email:
+        return False
+    EmailMultiAlternatives(delivery.subject, delivery.body, None, [user.email]).send()
+    return True
+
+
+def _text_staff(delivery) -> bool:
+    user = delivery.recipient
+    prefs = Preferences.objects.filter(user=user).first() if user is not None else None
+    if prefs is None or not prefs.mobile or not user.is_active:
+        return False
+    sms.send(prefs.mobile, delivery.body, link=_last_url(delivery.body))
+    return True
+
+
+@sensitive_variables("phone")
+def _text_reporter(delivery) -> bool:
+    """The reporter's number is decrypted here, for this message only. Each decryption is
+    recorded in the audit log first (by the system, naming the report, never the number)."""
+    from casework import audit
+    from casework.audit_catalogue import Action
+    from tipline.models import ReporterIdentity
+
+    identity = ReporterIdentity.objects.filter(report_id=delivery.reporter_of).first()
+    if identity is None or not identity.news_by_sms or not identity.phone_sealed:
+        return False  # the identity was shredded, or the reporter changed their mind
+    with transaction.atomic():
+        audit.record(
+            None,
+            Action.NOTIFICATION_REPORTER_TEXTED,
+            object_type="tipline.report",
+            object_id=delivery.reporter_of,
+            delivery=delivery.pk,
+        )
+    phone = identity.unseal("phone", bytes(identity.phone_sealed)).decode()
+    sms.send(phone, delivery.body, link=settings.TIPLINE_SITE_URL + "/receipt/")
+    return True
+
+
+def _last_url(text: str) -> str:
+    words = text.split()
+    return words[-1] if words and words[-1].startswith("http") else ""
