@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from org.models import Township, Unit
+from org.models import Unit
 from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Category
@@ -66,16 +66,6 @@ def seed(county, townships: dict) -> list[str]:
     clerk = get_user_model().objects.get(username="clerk")
     receipts = []
 
-    townships = dict(townships)
-    townships["beishan"], _ = Township.objects.update_or_create(
-        code="beishan",
-        defaults={
-            "county": county,
-            "name": "北山乡",
-            "reporting_phone": "0000-4567890",
-            "reporting_mailbox": "",  # no mailbox: 2.5 of the 5 reporting-system points
-        },
-    )
     for code, quota in QUOTAS.items():
         assessment.set_quota(townships[code].pk, year, quota, admin)
 

@@ -13,6 +13,6 @@ class RewardsConfig(AppConfig):
     def ready(self):
         # The public side shows a reporter their reward without importing casework: it offers a
         # registry, and the rewards app registers its receipt-page section and API field here.
-        from . import public
+        from . import public, tasks  # noqa: F401 — tasks: registered in every process, like beat's
 
         public.register()

@@ -25,7 +25,18 @@ from casework.assessment import services as assessment
 from casework.models import Case, DocumentType
 from tipline.models import Category
 
-from .conftest import ALL_DOCS, clean_png, decide, investigate, local, make_report, open_case
+from ..casework.conftest import new_report
+from ..rewards import helpers as rewards_helpers
+from .conftest import (
+    ALL_DOCS,
+    clean_png,
+    decide,
+    file_docs,
+    investigate,
+    local,
+    make_report,
+    open_case,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,14 +123,15 @@ def test_missing_documents_match_the_case_file_rules(cast, units, county, townsh
     drug = decide(cast, units, township, category=Category.ABORTION_DRUG_SALE)  # 药品抽样记录
     complete = decide(cast, units, township)  # 0
     birth = decide(cast, units, township, birth_permit=True)  # 生育证原件
-    rewarded = decide(cast, units, township)
-    services.add_document(
-        rewarded.pk,
-        cast["supervisor"],
-        DocumentType.objects.get(code="reward_approval"),
-        clean_png(),
+    # 奖励 through a real payment: approval files the 奖励审批表, payment the 支付凭证.
+    rewarded = rewards_helpers.penalize(
+        rewards_helpers.investigate(new_report(township), cast, units), cast
     )
-    services.reward(rewarded.pk, cast["supervisor"])  # 0: its approval form is filed
+    more = ("registration_form", *ALL_DOCS[:4], "service_receipt", "closing_report")
+    file_docs(rewarded, cast["investigator"], more)
+    rewards_helpers.pay_out(rewarded, cast)
+    rewarded.refresh_from_db()
+    assert rewarded.state == "rewarded"  # 0 missing: every document, both generated ones too
     investigate(cast, units, open_case(cast, township))  # not decided: not counted
 
     by_hand = {

@@ -23,6 +23,8 @@ TOWNSHIPS = [
     ("zhongshui", "中水镇", "0000-1234567", "镇政府大门东侧举报箱"),
     ("xishan", "西山镇", "0000-2345678", "镇计生办门口举报箱"),
     ("nanhu", "南湖街道办事处", "0000-3456789", "办事处一楼举报箱"),
+    # No mailbox: 2.5 of the 5 reporting-system points of the assessment (考核).
+    ("beishan", "北山乡", "0000-4567890", ""),
 ]
 COUNTY_UNITS = [
     (Unit.Kind.FAMILY_PLANNING, "县卫生健康局（计生）"),
@@ -44,6 +46,7 @@ STAFF = {
     "clerk": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
     "clerk_xishan": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "xishan"),
     "clerk_nanhu": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "nanhu"),
+    "clerk_beishan": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "beishan"),
     "investigator": (roles.INVESTIGATOR, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
     "supervisor": (roles.SUPERVISOR, Unit.Kind.FAMILY_PLANNING, None),
     "custodian": (roles.CUSTODIAN, Unit.Kind.DISCIPLINE, None),
@@ -129,7 +132,9 @@ class Command(BaseCommand):
         call_command("scan_deadlines", stdout=self.stdout)
 
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处.")
+            self.style.SUCCESS(
+                "Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处, 北山乡."
+            )
         )
         self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {password}")
         self.stdout.write(
