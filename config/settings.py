@@ -140,6 +140,11 @@ TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "a
 TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
+# All files of one request together, and all evidence one report may hold (follow-ups included).
+TIPLINE_UPLOAD_MAX_BYTES = env_int("TIPLINE_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+TIPLINE_REPORT_EVIDENCE_MAX_BYTES = (
+    env_int("TIPLINE_REPORT_EVIDENCE_MAX_MB", 100, minimum=1) * 1024 * 1024
+)
 # Whole request bodies: attachments plus form fields. Plain form/JSON bodies stay small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # Uploads stay in memory up to the attachment cap: an unstripped photo never touches /tmp.
@@ -155,18 +160,31 @@ TIPLINE_RECEIPT_ARGON2 = {
     "lanes": 1,
 }
 
-# Rate limits: (count, window seconds). Keyed by a daily-rotating keyed hash of the address,
-# held only in the cache.
+# Rate limits: (count, window seconds). Counted per client bucket (a daily-rotating keyed hash of
+# the IPv4 address or IPv6 /64, held only in the cache) before they are checked.
 TIPLINE_RATE_LIMITS = {
+    # Every attempt to file a report counts, valid or not.
     "report_per_client": (env_int("TIPLINE_REPORTS_PER_HOUR", 10, minimum=1), 3600),
+    # Past this many reports an hour from everyone, a client may file only one report an hour.
     "report_global": (env_int("TIPLINE_REPORTS_GLOBAL_PER_HOUR", 1000, minimum=1), 3600),
-    "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 5, minimum=1), 900),
+    "report_filed_per_client": (1, 3600),
+    # Wrong receipts: per client, then one try per TIPLINE_RECEIPT_PACE_SECONDS (never locked).
+    "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 10, minimum=1), 900),
+    # Past the global budget only clean clients are served, at most this many per network.
     "receipt_fail_global": (env_int("TIPLINE_RECEIPT_FAILURES_GLOBAL", 300, minimum=1), 900),
+    "receipt_fail_per_network": (
+        env_int("TIPLINE_RECEIPT_FAILURES_NETWORK", 10, minimum=1),
+        900,
+    ),
+    # Follow-ups (information and evidence added with a receipt).
+    "followup_per_client": (env_int("TIPLINE_FOLLOWUPS_PER_HOUR", 10, minimum=1), 3600),
+    "followup_per_report": (env_int("TIPLINE_FOLLOWUPS_PER_REPORT_PER_DAY", 10, minimum=1), 86400),
     # Staff password attempts per account (django-otp throttles only the token step).
     "login_per_account": (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900),
     # Second-factor codes per account, on top of django-otp's per-device back-off.
     "otp_per_account": (env_int("TIPLINE_OTP_FAILURES", 10, minimum=1), 900),
 }
+TIPLINE_RECEIPT_PACE_SECONDS = env_int("TIPLINE_RECEIPT_PACE_SECONDS", 30, minimum=1)
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 TIPLINE_REWARD_AMOUNT = "3000.00"
 

@@ -47,9 +47,13 @@ def _is_text(value) -> bool:
     return True
 
 
-def _json_body(request, allowed: set[str]) -> dict:
+def _require_post(request) -> None:
     if request.method != "POST":
         raise ApiError(405, _("Use POST."), headers={"Allow": "POST"})
+
+
+def _json_body(request, allowed: set[str]) -> dict:
+    _require_post(request)
     if request.content_type != "application/json":
         raise ApiError(415, _("Send the request as application/json."))
     try:
@@ -95,16 +99,19 @@ def _form_errors(form) -> dict:
 
 
 def _throttle_error(exc: throttle.Throttled) -> ApiError:
-    return ApiError(
-        429,
-        ngettext(
+    if exc.retry_after < 60:
+        message = ngettext(
+            "Too many attempts. Please wait %(seconds)d second and try again.",
+            "Too many attempts. Please wait %(seconds)d seconds and try again.",
+            exc.retry_after,
+        ) % {"seconds": exc.retry_after}
+    else:
+        message = ngettext(
             "Too many attempts. Please wait %(minutes)d minute and try again.",
             "Too many attempts. Please wait %(minutes)d minutes and try again.",
             exc.minutes,
-        )
-        % {"minutes": exc.minutes},
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+        ) % {"minutes": exc.minutes}
+    return ApiError(429, message, headers={"Retry-After": str(exc.retry_after)})
 
 
 def api_view(func):
@@ -122,12 +129,14 @@ def api_view(func):
 
 @api_view
 def create_report(request):
+    _require_post(request)
+    # Counted before the body is read: malformed and invalid attempts use up the limit too.
+    throttle.admit_report_attempt(request.client_bucket)
     data = _json_body(request, set(REPORT_FIELDS))
-    services.check_report_rate(request.client_bucket)
     form = ReportForm(data, with_files=False)
     if not form.is_valid():
         raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
-    services.count_report(request.client_bucket)
+    throttle.admit_filing(request.client_bucket)
     report, receipt = services.create_report(form.to_input(), channel=Channel.API)
     return JsonResponse(
         {
@@ -146,7 +155,9 @@ def receipt_status(request):
     form = ReceiptForm(data)
     if not form.is_valid():
         raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
-    report = services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+    report = services.lookup_receipt(
+        form.cleaned_data["receipt"], request.client_bucket, request.client_network
+    )
     if report is None:
         raise ApiError(404, _("No report has this receipt number."))
     view = services.reporter_view(report)

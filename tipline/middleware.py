@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils import translation
 
-from .throttle import client_bucket
+from .throttle import client_bucket, network_bucket
 
 # Headers that identify a client or its device. Removed from every public request.
 _IDENTIFYING = (
@@ -21,7 +21,7 @@ STAFF_PREFIXES = ("/staff/", "/admin/")
 
 
 class PublicPrivacyMiddleware:
-    """Replace the client address by a daily-rotating keyed bucket, then forget it.
+    """Replace the client address by daily-rotating keyed buckets, then forget it.
 
     Runs first, so no later middleware, view, log record or error page of a public request can
     see the address or user agent. Staff pages keep them (logins are audited).
@@ -35,6 +35,7 @@ class PublicPrivacyMiddleware:
         # With a proxy header like X-Forwarded-For, the last hop is the one our proxy saw.
         address = address.split(",")[-1].strip() or "unknown"
         request.client_bucket = client_bucket(address)
+        request.client_network = network_bucket(address)
         if not request.path.startswith(STAFF_PREFIXES):
             for name in _IDENTIFYING:
                 request.META.pop(name, None)

@@ -254,16 +254,25 @@ def _refs(node):
             yield from _refs(item)
 
 
-def test_receipt_guessing_is_throttled(client, payload):
+def test_receipt_guessing_is_throttled(client, payload, settings):
     receipt = post_json(client, REPORTS, payload).json()["receipt"]
     wrong = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)
-    for _ in range(5):
+    for _ in range(settings.TIPLINE_RATE_LIMITS["receipt_fail_per_client"][0] + 1):
         assert_json_error(post_json(client, STATUS, {"receipt": wrong}), 404)
     response = post_json(client, STATUS, {"receipt": receipt})
     body = assert_json_error(response, 429)
     retry_after = int(response["Retry-After"])
-    assert 0 < retry_after <= 901
+    assert 0 < retry_after <= settings.TIPLINE_RECEIPT_PACE_SECONDS + 1
     assert body["error"]
+
+
+def test_invalid_reports_count_against_the_rate_limit(client, payload):
+    for _ in range(5):
+        assert_json_error(post_json(client, REPORTS, "{not json"), 400)
+    for _ in range(5):
+        assert_json_error(post_json(client, REPORTS, {**payload, "description": "短"}), 400)
+    assert_json_error(post_json(client, REPORTS, payload), 429)
+    assert Report.objects.count() == 0
 
 
 def test_report_rate_limit(client, payload):
