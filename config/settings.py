@@ -147,7 +147,10 @@ TIPLINE_REPORT_EVIDENCE_MAX_BYTES = (
 )
 # Whole request bodies: attachments plus form fields. Plain form/JSON bodies stay small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-# Uploads stay in memory up to the attachment cap: an unstripped photo never touches /tmp.
+# Uploads stay in memory (an unstripped photo never touches /tmp), up to the caps above: past
+# them the rest of a file is read and dropped, so one request holds at most
+# TIPLINE_UPLOAD_MAX_BYTES of files.
+FILE_UPLOAD_HANDLERS = ["tipline.uploads.BoundedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = TIPLINE_ATTACHMENT_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 TIPLINE_API_MAX_BODY_BYTES = 64 * 1024

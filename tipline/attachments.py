@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_noop as _noop
 
-MAX_IMAGE_PIXELS = 50_000_000  # well above any phone camera, far below a bomb
+# Decoded pixels per image: a 12-megapixel phone photo fits, and one decoded image stays under
+# 64 MB (RGBA), far below Pillow's bomb limit (89 M). Larger JPEGs are decoded at 1/2, 1/4 or
+# 1/8 scale (the decoder does this without decoding the full size); larger PNGs are refused.
+MAX_IMAGE_PIXELS = 16_000_000
 
 # ISO BMFF major brands. Only 'M4A '/'M4B ' mean audio-only.
 _AUDIO_BRANDS = {b"M4A ", b"M4B "}
@@ -123,17 +126,29 @@ def sanitize(data: bytes, *, max_bytes: int, strip_metadata: bool = True) -> Cle
     return CleanFile(content=content, mime=mime, extension=extension, kind=kind)
 
 
+def _draft_scale(width: int, height: int) -> int | None:
+    """The JPEG decoder's scale (1, 2, 4 or 8) that brings an image under the pixel cap."""
+    for scale in (1, 2, 4, 8):
+        if (width // scale) * (height // scale) <= MAX_IMAGE_PIXELS:
+            return scale
+    return None
+
+
 def _clean_image(data: bytes, extension: str, strip_metadata: bool) -> bytes:
     from PIL import Image, ImageOps
 
     fmt = "JPEG" if extension == "jpg" else "PNG"
 
     def open_checked() -> Image.Image:
-        # Restrict Pillow to the sniffed format so no other decoder is reachable.
+        # Restrict Pillow to the sniffed format so no other decoder is reachable. Only the
+        # header is read here: the size is checked before a single pixel is decoded.
         img = Image.open(io.BytesIO(data), formats=[fmt])
         width, height = img.size
-        if width * height > MAX_IMAGE_PIXELS:
+        scale = _draft_scale(width, height) if fmt == "JPEG" else None
+        if scale is None and width * height > MAX_IMAGE_PIXELS:
             raise AttachmentRejected(MSG_IMAGE_TOO_LARGE, "image_too_large")
+        if scale and scale > 1:
+            img.draft(img.mode, (width // scale, height // scale))
         return img
 
     with warnings.catch_warnings():
@@ -142,7 +157,7 @@ def _clean_image(data: bytes, extension: str, strip_metadata: bool) -> bytes:
             open_checked().verify()  # verify() leaves the image unusable: reopen
             img = open_checked()
             img.load()  # decode fully: truncated JPEGs fail here, not in verify()
-            if not strip_metadata:
+            if not strip_metadata and img.size == Image.open(io.BytesIO(data)).size:
                 return data
             img = ImageOps.exif_transpose(img)
         except AttachmentRejected:  # a ValueError: must not become "corrupt"
@@ -159,12 +174,17 @@ def _clean_image(data: bytes, extension: str, strip_metadata: bool) -> bytes:
 
     # A brand-new image has an empty .info, so no EXIF, ICC profile, XMP,
     # comment or PNG text chunk can be carried over by the encoder.
-    clean = Image.frombytes(img.mode, img.size, img.tobytes())
-    options: dict = {}
-    if img.mode == "P":
-        clean.putpalette(img.getpalette(img.palette.mode), img.palette.mode)
+    mode, size = img.mode, img.size
+    palette = (img.getpalette(img.palette.mode), img.palette.mode) if mode == "P" else None
     transparency = img.info.get("transparency")
-    if fmt == "PNG" and transparency is not None and img.mode in ("1", "L", "P", "RGB"):
+    pixels = img.tobytes()
+    del img  # at most two copies of the pixels at any time
+    clean = Image.frombytes(mode, size, pixels)
+    del pixels
+    options: dict = {}
+    if palette:
+        clean.putpalette(*palette)
+    if fmt == "PNG" and transparency is not None and mode in ("1", "L", "P", "RGB"):
         options["transparency"] = transparency
     out = io.BytesIO()
     if fmt == "JPEG":

@@ -218,12 +218,38 @@ def test_palette_png_keeps_palette_and_transparency():
     assert clean.getpixel((1, 1)) == (255, 0, 0, 255)
 
 
-@pytest.mark.parametrize("size", [(20_000, 20_000), (8_000, 8_000)])
+@pytest.mark.parametrize("size", [(20_000, 20_000), (8_000, 8_000), (7_000, 7_000), (4_001, 4_000)])
 def test_decompression_bomb_png_is_rejected(size):
-    # 400 Mpx trips Pillow's own bomb error; 64 Mpx trips our 50 Mpx limit.
+    # 400 Mpx trips Pillow's own bomb error; 64, 49 and 16.004 Mpx trip our 16 Mpx limit
+    # (49 Mpx PNGs, five per request, grew the server to 1.74 GB).
     exc = _rejected(_png_claiming_size(*size))
     assert exc.code == "image_too_large"
     assert exc.message == "The image is too large to process."
+
+
+def test_png_is_refused_by_its_header_before_any_pixel_is_decoded(monkeypatch):
+    from PIL import ImageFile
+
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: decoded.append(1) or real_load(self)
+    )
+    exc = _rejected(_png_claiming_size(7_000, 7_000))
+    assert exc.code == "image_too_large"
+    assert decoded == []
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale():
+    # 6000 x 4000 = 24 Mpx: decoded by the JPEG decoder at half size, never at full size.
+    img = Image.new("L", (6000, 4000), 128)
+    img.paste(255, (0, 0, 3000, 4000))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=70, exif=Image.Exif())
+    result = sanitize(out.getvalue(), max_bytes=LIMIT)
+    clean = Image.open(io.BytesIO(result.content))
+    assert clean.size == (3000, 2000)
+    assert clean.getpixel((10, 10)) > 200 and clean.getpixel((2990, 10)) < 150
 
 
 def test_corrupt_png_data_is_rejected_cleanly():
