@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 from tipline.models import Report, ReporterIdentity
 
 from . import audit
+from .access import is_custodian
 from .models import IdentityRequest
 from .services import NotAllowed, ServiceError, _require
 
@@ -31,7 +32,8 @@ def request_access(report: Report, user, reason: str) -> IdentityRequest:
 
 
 def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequest:
-    _require(custodian, "casework.decide_identity")
+    if not is_custodian(custodian):
+        raise NotAllowed(_("Only a custodian can decide on identity requests."))
     with transaction.atomic():
         req = IdentityRequest.objects.select_for_update().get(pk=request_id)
         if req.requested_by_id == custodian.pk:

@@ -13,6 +13,8 @@ VAR_DIR = Path(env_str("TIPLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# DEBUG as configured: the test runner turns DEBUG off, this stays as DJANGO_DEBUG said.
+TIPLINE_DEVELOPMENT = DEBUG
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
