@@ -1,5 +1,7 @@
 """Settings, all environment-driven (see deploy/env.example). Bad values fail at start-up."""
 
+import contextlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -10,7 +12,10 @@ from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TIPLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+if not VAR_DIR.exists():
+    # Owner only: it holds the SQLite database, the development key ring and the attachments.
+    VAR_DIR.mkdir(parents=True, mode=0o700)
+    VAR_DIR.chmod(0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # DEBUG as configured: the test runner turns DEBUG off, this stays as DJANGO_DEBUG said.
@@ -104,6 +109,23 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Parallel requests wait for each other instead of failing with "database is locked": WAL
+    # lets readers work beside the one writer, IMMEDIATE takes the write lock when a transaction
+    # begins (a transaction that read first and writes later cannot wait for it, it fails), and
+    # the timeout is how long a writer waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    _sqlite_path = str(DATABASES["default"]["NAME"])
+    if _sqlite_path and _sqlite_path != ":memory:" and not _sqlite_path.startswith("file:"):
+        # Created owner-only before SQLite creates it (its -wal and -shm files follow the mode).
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(os.open(_sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = env_str("CACHE_URL")
