@@ -33,18 +33,13 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # The key ring (key-encryption keys, blind-index key, receipt pepper, signing key) lives outside the
-# database. Only in development is one created on first use under TIPLINE_VAR_DIR.
-TIPLINE_KEYS_FILE = env_str("TIPLINE_KEYS_FILE")
-if not TIPLINE_KEYS_FILE:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "TIPLINE_KEYS_FILE is required when DJANGO_DEBUG=0 "
-            "(create one with: manage.py generate_keys --out PATH)"
-        )
+# database. Only in development is one created on first use under TIPLINE_VAR_DIR. In production
+# its absence stops the web server, the worker and every management command that checks the
+# project (vault.E001), but not `generate_keys`, which is how the ring is made in the first place.
+TIPLINE_KEYS_FILE = env_str("TIPLINE_KEYS_FILE") or ""
+TIPLINE_KEYS_AUTOCREATE = not TIPLINE_KEYS_FILE and DEBUG
+if TIPLINE_KEYS_AUTOCREATE:
     TIPLINE_KEYS_FILE = str(VAR_DIR / "dev-keys.json")
-    TIPLINE_KEYS_AUTOCREATE = True
-else:
-    TIPLINE_KEYS_AUTOCREATE = False
 
 INSTALLED_APPS = [
     # The admin site needs a verified second factor and signs in through /staff/.
@@ -230,6 +225,9 @@ TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30,
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie lasts as long as the browser session, not a year: no lasting trace of the site
+# on a reporter's phone.
+CSRF_COOKIE_AGE = None
 _https = env_bool("TIPLINE_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
@@ -237,7 +235,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _https:
-    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+    # Browsers that have been here once never try plain HTTP again (nginx sends it as well).
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Everything is served from this origin: no CDN, no inline script.

@@ -488,6 +488,14 @@ def test_csrf_failure_is_a_403_page(township, url, attachment_files):
     assert_nothing_saved(attachment_files)
 
 
+def test_csrf_cookie_lasts_only_as_long_as_the_browser_session(township):
+    client = Client(enforce_csrf_checks=True)
+    response = client.get("/report/")
+    cookie = response.cookies[django_settings.CSRF_COOKIE_NAME]
+    assert cookie.value
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
+
+
 def test_form_with_csrf_token_is_accepted(township):
     client = Client(enforce_csrf_checks=True)
     client.get("/report/")
