@@ -1,5 +1,7 @@
 """Report and follow-up forms. The API feeds its JSON through the same form."""
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from . import receipts
 from .attachments import AttachmentRejected, CleanFile, sanitize
 from .models import Category
 from .services import ReportInput
+from .text import clean_text
 from .uploads import REQUEST_TOO_LARGE
 from .validators import normalise_any_phone, normalise_id_number, normalise_mobile
 
@@ -97,7 +100,43 @@ class EvidenceFormMixin:
         return cleaned_data
 
 
-class ReportForm(EvidenceFormMixin, forms.Form):
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+class FreeTextMixin:
+    """Free-text fields lose invisible and direction-changing characters (see tipline.text),
+    and are then checked again: what is left must still be long enough."""
+
+    multiline_fields: tuple[str, ...] = ()
+    single_line_fields: tuple[str, ...] = ()
+
+    def _clean_free_text(self, name: str) -> str:
+        field = self.fields[name]
+        value = clean_text(
+            self.cleaned_data.get(name) or "", multiline=name in self.multiline_fields
+        )
+        if field.required and not value:
+            raise ValidationError(field.error_messages["required"], code="required")
+        if value:
+            field.run_validators(value)
+        return value
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in (*self.multiline_fields, *self.single_line_fields):
+            if name in cleaned_data:
+                try:
+                    cleaned_data[name] = self._clean_free_text(name)
+                except ValidationError as exc:
+                    del cleaned_data[name]
+                    self.add_error(name, exc)
+        return cleaned_data
+
+
+class ReportForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+    multiline_fields = ("description",)
+    single_line_fields = ("subject_name", "subject_address", "reporter_name")
+
     category = forms.ChoiceField(
         label=_("What kind of violation"),
         choices=[("", _("Choose the kind of violation")), *Category.choices],
@@ -135,6 +174,9 @@ class ReportForm(EvidenceFormMixin, forms.Form):
 
     def __init__(self, *args, with_files: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget.attrs.update(
+            {"min": EARLIEST_DATE.isoformat(), "max": timezone.localdate().isoformat()}
+        )
         if with_files:
             self.fields["evidence"] = EvidenceField(
                 label=_("Evidence (photos, documents, recordings)"), required=False, deferred=True
@@ -144,6 +186,8 @@ class ReportForm(EvidenceFormMixin, forms.Form):
         value = self.cleaned_data.get("occurred_on")
         if value and value > timezone.localdate():
             raise ValidationError(_("This date is in the future."))
+        if value and value < EARLIEST_DATE:
+            raise ValidationError(_("Please give a date from 1900 on."))
         return value
 
     def clean_subject_phone(self):
@@ -204,7 +248,9 @@ class ReceiptForm(forms.Form):
     )
 
 
-class FollowUpForm(EvidenceFormMixin, forms.Form):
+class FollowUpForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+    multiline_fields = ("body",)
+
     receipt = ReceiptField(widget=forms.HiddenInput)
     body = forms.CharField(
         label=_("Add information"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
