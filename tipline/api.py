@@ -5,6 +5,8 @@ with a message per field; nothing is written unless the whole report is valid.
 """
 
 import json
+import re
+from datetime import date
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -91,6 +93,46 @@ def _json_body(request, allowed: set[str]) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _schema_errors(data: dict, properties: dict) -> dict:
+    """Fields the published schema refuses. The API holds requests to its schema exactly, so a
+    client can rely on the document; the web form is more forgiving of what people type."""
+    errors = {}
+    for name, value in data.items():
+        rules = properties.get(name)
+        if rules is None or not isinstance(value, str):
+            continue  # unknown fields and wrong types are refused before this
+        if "enum" in rules and value not in rules["enum"]:
+            problem = _("Use one of the values listed in the API document.")
+        elif len(value) > rules.get("maxLength", len(value)):
+            problem = _("At most %(n)d characters.") % {"n": rules["maxLength"]}
+        elif len(value) < rules.get("minLength", 0):
+            problem = _("At least %(n)d characters.") % {"n": rules["minLength"]}
+        elif "pattern" in rules and not re.fullmatch(rules["pattern"][1:-1], value):
+            problem = _("Not in the form the API document describes for this field.")
+        elif rules.get("format") == "date" and not _is_date(value):
+            problem = _("Enter a real date as YYYY-MM-DD.")
+        else:
+            continue
+        errors[name] = [problem]
+    return errors
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _all_errors(form, data: dict, properties: dict) -> dict:
+    """The form's messages (the most helpful), then what only the schema refuses."""
+    errors = _form_errors(form) if not form.is_valid() else {}
+    for name, messages in _schema_errors(data, properties).items():
+        errors.setdefault(name, messages)
+    return errors
+
+
 def _form_errors(form) -> dict:
     return {
         field: [str(e["message"]) for e in errs]
@@ -134,8 +176,9 @@ def create_report(request):
     throttle.admit_report_attempt(request.client_bucket)
     data = _json_body(request, set(REPORT_FIELDS))
     form = ReportForm(data, with_files=False)
-    if not form.is_valid():
-        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
+    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReportIn"]["properties"])
+    if errors:
+        raise ApiError(400, _("Some fields are not valid."), errors)
     throttle.admit_filing(request.client_bucket)
     report, receipt = services.create_report(form.to_input(), channel=Channel.API)
     return JsonResponse(
@@ -153,8 +196,9 @@ def create_report(request):
 def receipt_status(request):
     data = _json_body(request, {"receipt"})
     form = ReceiptForm(data)
-    if not form.is_valid():
-        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
+    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReceiptIn"]["properties"])
+    if errors:
+        raise ApiError(400, _("Some fields are not valid."), errors)
     report = services.lookup_receipt(
         form.cleaned_data["receipt"], request.client_bucket, request.client_network
     )

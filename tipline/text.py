@@ -12,11 +12,13 @@ from django.utils.safestring import SafeString, mark_safe
 # separator; zero-width spaces, joiners and direction marks; bidi embeddings and overrides;
 # line and paragraph separators; word joiner and invisible operators; bidi isolates; byte-order
 # mark; interlinear annotation; tag characters (used to hide text from readers).
-INVISIBLE_CLASS = (
+INVISIBLE_BMP_CLASS = (
     "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u00ad\\u061c\\u180e\\u200b-\\u200f"
     "\\u202a-\\u202e\\u2028\\u2029\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb"
-    "\\U000e0000-\\U000e007f"
 )
+# Tag characters lie outside the Basic Multilingual Plane, which JSON Schema patterns (ECMA-262)
+# cannot name in a character class; the API document leaves them out, intake removes them.
+INVISIBLE_CLASS = INVISIBLE_BMP_CLASS + "\\U000e0000-\\U000e007f"
 _INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}]")
 _LINE_BREAKS = re.compile(r"[\t\r\n]+")
 

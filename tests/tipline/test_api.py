@@ -282,3 +282,49 @@ def test_report_rate_limit(client, payload):
     assert_json_error(response, 429)
     assert int(response["Retry-After"]) > 0
     assert Report.objects.count() == 10
+
+
+# --- the document is exactly as strict as the server ------------------------------------------
+
+
+def test_openapi_names_the_real_rules(client, township, other_township):
+    other_township.active = False
+    other_township.save()
+    doc = client.get("/api/v1/openapi.json").json()
+    props = doc["components"]["schemas"]["ReportIn"]["properties"]
+    assert props["township"]["enum"] == [township.code]  # only townships taking reports
+    for name in ("occurred_on", "subject_name", "reporter_phone", "reporter_id_number"):
+        assert props[name]["nullable"] is True, name
+    for name in ("category", "township", "description"):
+        assert "nullable" not in props[name], name
+    assert props["occurred_on"]["format"] == "date"
+    assert props["description"]["pattern"].startswith("^") and props["description"]["maxLength"]
+    receipt = doc["components"]["schemas"]["ReceiptIn"]["properties"]["receipt"]
+    assert receipt["pattern"] == "^(?:[0-9]{4}(?:[ -]?[0-9]{4}){3})$"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"description": "诊所\u202e收费五百元，晚上营业"}, "description"),
+        ({"description": "          短          "}, "description"),
+        ({"subject_name": "某某\u200b诊所"}, "subject_name"),
+        ({"subject_address": "东街\n12号"}, "subject_address"),
+        ({"occurred_on": ""}, "occurred_on"),
+        ({"occurred_on": "2024/03/01"}, "occurred_on"),
+        ({"occurred_on": "1899-12-31"}, "occurred_on"),
+        ({"reporter_phone": "１３９１２３４５６７８"}, "reporter_phone"),
+        ({"subject_phone": "(0571) 8888-1234"}, "subject_phone"),
+        ({"reporter_id_number": "11010519491231002x"}, "reporter_id_number"),
+    ],
+)
+def test_api_refuses_what_its_document_refuses(client, payload, changes, field):
+    assert_json_error(post_json(client, REPORTS, {**payload, **changes}), 400, field)
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "receipt", ["1234_5678_9012_3456", "１２３４５６７８９０１２３４５６", " 1234567890123456"]
+)
+def test_api_receipt_must_be_in_the_documented_form(client, receipt):
+    assert_json_error(post_json(client, STATUS, {"receipt": receipt}), 400, "receipt")
