@@ -15,6 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_noop as _noop
 
 # Decoded pixels per image: a 12-megapixel phone photo fits, and one decoded image stays under
@@ -40,7 +41,7 @@ MSG_IMAGE_TOO_LARGE = _noop("The image is too large to process.")
 MSG_IMAGE_CORRUPT = _noop("The image could not be read. It may be damaged.")
 MSG_PDF_ENCRYPTED = _noop("Password-protected PDF files cannot be accepted.")
 MSG_PDF_CORRUPT = _noop("The PDF could not be read. It may be damaged.")
-MSG_PDF_UNCLEANABLE = _noop(
+MSG_PDF_UNCLEANABLE = gettext_noop(
     "This PDF could not be cleaned of hidden data with confidence. "
     "Please send photos or screenshots of its pages instead."
 )
