@@ -1,9 +1,9 @@
 """The embedded SQLite set-up (`make run`) under parallel requests, on a real database file.
 
 Before the fix, 19 of 25 parallel staff sign-ins answered 500 "database is locked" and those
-failed sign-ins were never audited. A real server process (runserver, one thread per request,
-one SQLite connection per thread) is started on a fresh var directory with the settings as they
-ship, and is hit from many threads at once.
+failed sign-ins were never audited. A real server process (runserver's threaded server, one
+thread per request, one SQLite connection per thread) is started on a fresh var directory with
+the settings as they ship, and is hit from many threads at once.
 """
 
 import http.cookiejar
@@ -56,6 +56,19 @@ def _environ(var_dir: Path) -> dict:
     return environ
 
 
+# runserver's server, with a listen queue long enough for every parallel client to connect at
+# once (runserver's own holds 10: more clients would be turned away before Django sees them).
+SERVE = """
+import sys, django
+django.setup()
+from django.core.servers.basehttp import WSGIServer, run
+from django.core.wsgi import get_wsgi_application
+class Server(WSGIServer):
+    request_queue_size = 128
+run("127.0.0.1", int(sys.argv[1]), get_wsgi_application(), threading=True, server_cls=Server)
+"""
+
+
 def manage(environ, *args, **kwargs):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -82,13 +95,13 @@ def server(tmp_path_factory):
     manage(environ, "migrate", "--noinput")
     manage(environ, "shell", "-c", SETUP_DATA)
     port = _free_port()
+    log = (var_dir.parent / "server.log").open("w")  # a file: a full pipe would block the server
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [sys.executable, "-c", SERVE, str(port)],
         cwd=BASE_DIR,
         env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -99,7 +112,8 @@ def server(tmp_path_factory):
                 break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"runserver did not start: {process.stderr.read()[-2000:]}")
+                    output = (var_dir.parent / "server.log").read_text()[-2000:]
+                    pytest.fail(f"the server did not start: {output}")
                 time.sleep(0.3)
         yield {"base": base, "var": var_dir, "db": var_dir / "tipline.sqlite3", "env": environ}
     finally:
@@ -108,6 +122,7 @@ def server(tmp_path_factory):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 class Browser:
