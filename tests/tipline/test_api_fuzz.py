@@ -54,13 +54,22 @@ schemathesis.openapi.format(
 
 @pytest.fixture
 def api_schema(db, settings_, county):
+    from django.core import signals
+    from django.db import close_old_connections
+
     from config.wsgi import application
     from org.models import Township
 
     Township.objects.create(county=county, code="zhongshui", name="中水镇")
     Township.objects.create(county=county, code="xishan", name="西山镇")
     Township.objects.create(county=county, code="closed", name="旧镇", active=False)
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # Requests go straight to the WSGI app inside the test's transaction: like Django's test
+    # client, keep the app from closing the database connection after each request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
