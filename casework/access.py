@@ -8,6 +8,7 @@ something get 403.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from org import roles
 from org.scope import townships_for
 from tipline.models import Report
 
@@ -56,12 +57,23 @@ def get_report(user, pk, *, perm: str | None = None) -> Report:
     return report
 
 
+def is_custodian(user) -> bool:
+    """Deciding on identity requests takes membership of the custodian group. Being a superuser
+    does not make anyone a custodian: seeing a reporter always takes two people."""
+    return bool(
+        user is not None
+        and user.is_active
+        and user.groups.filter(name=roles.CUSTODIAN).exists()
+        and user.has_perm("casework.decide_identity")
+    )
+
+
 def get_identity_request(user, pk) -> IdentityRequest:
     """Visible to its requester and to custodians of the report's township."""
     qs = IdentityRequest.objects.select_related("report__township", "requested_by").filter(
         report__township__in=townships_for(user)
     )
     request = _one(qs, pk)
-    if request.requested_by_id != user.pk and not user.has_perm("casework.decide_identity"):
+    if request.requested_by_id != user.pk and not is_custodian(user):
         raise Http404
     return request

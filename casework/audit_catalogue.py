@@ -17,6 +17,18 @@ class Action(models.TextChoices):
     STAFF_OTP_VERIFIED = "staff.otp_verified", _("Passed the second-factor check")
     STAFF_OTP_FAILED = "staff.otp_failed", _("Failed the second-factor check")
     STAFF_LOGOUT = "staff.logout", _("Signed out")
+    STAFF_LOGIN_THROTTLED = (
+        "staff.login_throttled",
+        _("An account's password attempts reached the limit (recorded once per window)"),
+    )
+    STAFF_OTP_THROTTLED = (
+        "staff.otp_throttled",
+        _("An account's second-factor codes reached the limit (recorded once per window)"),
+    )
+    STAFF_OTP_RESET = (
+        "staff.otp_reset",
+        _("An administrator removed a user's second factor so that they enrol again"),
+    )
     # triage
     REPORT_REGISTERED = "report.registered", _("Registered a tip taken by phone, mail or visit")
     REPORT_REJECTED = "report.rejected", _("Did not accept a report (不予受理)")

@@ -14,6 +14,7 @@ from org import scope
 from tipline.models import Report, ReporterIdentity
 
 from . import audit
+from .access import is_custodian
 from .audit_catalogue import Action
 from .errors import NotAllowed, ServiceError
 from .models import IdentityRequest
@@ -37,7 +38,8 @@ def request_access(report: Report, user, reason: str) -> IdentityRequest:
 
 
 def decide(request_id, custodian, approve: bool, note: str = "") -> IdentityRequest:
-    _require(custodian, "casework.decide_identity")
+    if not is_custodian(custodian):
+        raise NotAllowed(_("Only a custodian can decide on identity requests."))
     with transaction.atomic():
         req = (
             IdentityRequest.objects.select_for_update(of=("self",))

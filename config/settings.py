@@ -1,6 +1,8 @@
 """Settings, all environment-driven (see deploy/env.example). Bad values fail at start-up."""
 
+import contextlib
 import json
+import os
 import string
 from pathlib import Path
 
@@ -13,9 +15,14 @@ from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TIPLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+if not VAR_DIR.exists():
+    # Owner only: it holds the SQLite database, the development key ring and the attachments.
+    VAR_DIR.mkdir(parents=True, mode=0o700)
+    VAR_DIR.chmod(0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# DEBUG as configured: the test runner turns DEBUG off, this stays as DJANGO_DEBUG said.
+TIPLINE_DEVELOPMENT = DEBUG
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -29,18 +36,13 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # The key ring (key-encryption keys, blind-index key, receipt pepper, signing key) lives outside the
-# database. Only in development is one created on first use under TIPLINE_VAR_DIR.
-TIPLINE_KEYS_FILE = env_str("TIPLINE_KEYS_FILE")
-if not TIPLINE_KEYS_FILE:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "TIPLINE_KEYS_FILE is required when DJANGO_DEBUG=0 "
-            "(create one with: manage.py generate_keys --out PATH)"
-        )
+# database. Only in development is one created on first use under TIPLINE_VAR_DIR. In production
+# its absence stops the web server, the worker and every management command that checks the
+# project (vault.E001), but not `generate_keys`, which is how the ring is made in the first place.
+TIPLINE_KEYS_FILE = env_str("TIPLINE_KEYS_FILE") or ""
+TIPLINE_KEYS_AUTOCREATE = not TIPLINE_KEYS_FILE and DEBUG
+if TIPLINE_KEYS_AUTOCREATE:
     TIPLINE_KEYS_FILE = str(VAR_DIR / "dev-keys.json")
-    TIPLINE_KEYS_AUTOCREATE = True
-else:
-    TIPLINE_KEYS_AUTOCREATE = False
 
 INSTALLED_APPS = [
     # The admin site needs a verified second factor and signs in through /staff/.
@@ -111,6 +113,23 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Parallel requests wait for each other instead of failing with "database is locked": WAL
+    # lets readers work beside the one writer, IMMEDIATE takes the write lock when a transaction
+    # begins (a transaction that read first and writes later cannot wait for it, it fails), and
+    # the timeout is how long a writer waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    _sqlite_path = str(DATABASES["default"]["NAME"])
+    if _sqlite_path and _sqlite_path != ":memory:" and not _sqlite_path.startswith("file:"):
+        # Created owner-only before SQLite creates it (its -wal and -shm files follow the mode).
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(os.open(_sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = env_str("CACHE_URL")
@@ -149,9 +168,17 @@ TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "a
 TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
+# All files of one request together, and all evidence one report may hold (follow-ups included).
+TIPLINE_UPLOAD_MAX_BYTES = env_int("TIPLINE_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+TIPLINE_REPORT_EVIDENCE_MAX_BYTES = (
+    env_int("TIPLINE_REPORT_EVIDENCE_MAX_MB", 100, minimum=1) * 1024 * 1024
+)
 # Whole request bodies: attachments plus form fields. Plain form/JSON bodies stay small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-# Uploads stay in memory up to the attachment cap: an unstripped photo never touches /tmp.
+# Uploads stay in memory (an unstripped photo never touches /tmp), up to the caps above: past
+# them the rest of a file is read and dropped, so one request holds at most
+# TIPLINE_UPLOAD_MAX_BYTES of files.
+FILE_UPLOAD_HANDLERS = ["tipline.uploads.BoundedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = TIPLINE_ATTACHMENT_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 TIPLINE_API_MAX_BODY_BYTES = 64 * 1024
@@ -164,18 +191,31 @@ TIPLINE_RECEIPT_ARGON2 = {
     "lanes": 1,
 }
 
-# Rate limits: (count, window seconds). Keyed by a daily-rotating keyed hash of the address,
-# held only in the cache.
+# Rate limits: (count, window seconds). Counted per client bucket (a daily-rotating keyed hash of
+# the IPv4 address or IPv6 /64, held only in the cache) before they are checked.
 TIPLINE_RATE_LIMITS = {
+    # Every attempt to file a report counts, valid or not.
     "report_per_client": (env_int("TIPLINE_REPORTS_PER_HOUR", 10, minimum=1), 3600),
+    # Past this many reports an hour from everyone, a client may file only one report an hour.
     "report_global": (env_int("TIPLINE_REPORTS_GLOBAL_PER_HOUR", 1000, minimum=1), 3600),
-    "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 5, minimum=1), 900),
+    "report_filed_per_client": (1, 3600),
+    # Wrong receipts: per client, then one try per TIPLINE_RECEIPT_PACE_SECONDS (never locked).
+    "receipt_fail_per_client": (env_int("TIPLINE_RECEIPT_FAILURES", 10, minimum=1), 900),
+    # Past the global budget only clean clients are served, at most this many per network.
     "receipt_fail_global": (env_int("TIPLINE_RECEIPT_FAILURES_GLOBAL", 300, minimum=1), 900),
+    "receipt_fail_per_network": (
+        env_int("TIPLINE_RECEIPT_FAILURES_NETWORK", 10, minimum=1),
+        900,
+    ),
+    # Follow-ups (information and evidence added with a receipt).
+    "followup_per_client": (env_int("TIPLINE_FOLLOWUPS_PER_HOUR", 10, minimum=1), 3600),
+    "followup_per_report": (env_int("TIPLINE_FOLLOWUPS_PER_REPORT_PER_DAY", 10, minimum=1), 86400),
     # Staff password attempts per account (django-otp throttles only the token step).
     "login_per_account": (env_int("TIPLINE_LOGIN_FAILURES", 5, minimum=1), 900),
     # Second-factor codes per account, on top of django-otp's per-device back-off.
     "otp_per_account": (env_int("TIPLINE_OTP_FAILURES", 10, minimum=1), 900),
 }
+TIPLINE_RECEIPT_PACE_SECONDS = env_int("TIPLINE_RECEIPT_PACE_SECONDS", 30, minimum=1)
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 TIPLINE_REWARD_AMOUNT = "3000.00"
 
@@ -204,6 +244,9 @@ TIPLINE_REPEAT_SUGGESTION_DAYS = env_int("TIPLINE_REPEAT_SUGGESTION_DAYS", 365, 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie lasts as long as the browser session, not a year: no lasting trace of the site
+# on a reporter's phone.
+CSRF_COOKIE_AGE = None
 _https = env_bool("TIPLINE_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
@@ -211,7 +254,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _https:
-    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+    # Browsers that have been here once never try plain HTTP again (nginx sends it as well).
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Everything is served from this origin: no CDN, no inline script.

@@ -1,6 +1,7 @@
 """Strict environment parsing: bad or missing values stop start-up naming the variable."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,7 +112,7 @@ def keys_file(tmp_path):
     return path
 
 
-def start(tmp_path, **env) -> subprocess.CompletedProcess:
+def start(tmp_path, *, code=SETUP, args=None, **env) -> subprocess.CompletedProcess:
     environ = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(BASE_DIR),
@@ -119,7 +120,7 @@ def start(tmp_path, **env) -> subprocess.CompletedProcess:
     }
     environ.update(env)
     return subprocess.run(
-        [sys.executable, "-c", SETUP],
+        args or [sys.executable, "-c", code],
         cwd=BASE_DIR,
         env=environ,
         capture_output=True,
@@ -139,9 +140,66 @@ def test_production_without_secret_key_fails(tmp_path, keys_file):
     assert_fails_naming(result, "DJANGO_SECRET_KEY")
 
 
-def test_production_without_key_ring_fails(tmp_path):
-    result = start(tmp_path, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="s" * 50)
-    assert_fails_naming(result, "TIPLINE_KEYS_FILE")
+PRODUCTION = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "s" * 50}
+
+
+def manage(tmp_path, *args, **env):
+    return start(tmp_path, args=[sys.executable, "manage.py", *args], **env)
+
+
+@pytest.mark.parametrize("keys_file", [None, "absent"], ids=["unset", "not-yet-created"])
+def test_production_without_key_ring_does_not_serve(tmp_path, keys_file):
+    env = dict(PRODUCTION)
+    if keys_file:
+        env["TIPLINE_KEYS_FILE"] = str(tmp_path / "keys.json")
+    # The web server (WSGI and ASGI) refuses to start, naming the variable...
+    for module in ("config.wsgi", "config.asgi"):
+        assert_fails_naming(start(tmp_path, code=f"import {module}", **env), "TIPLINE_KEYS_FILE")
+    # ... and so does every management command that checks the project.
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0
+    assert "vault.E001" in result.stderr and "TIPLINE_KEYS_FILE" in result.stderr
+
+
+@pytest.mark.parametrize("keys_file", [None, "same"], ids=["unset", "set-to-the-new-path"])
+def test_generate_keys_works_in_production_before_a_key_ring_exists(tmp_path, keys_file):
+    path = tmp_path / "etc" / "keys.json"
+    env = dict(PRODUCTION)
+    if keys_file:
+        env["TIPLINE_KEYS_FILE"] = str(path)
+    result = manage(tmp_path, "generate_keys", "--out", str(path), **env)
+    assert result.returncode == 0, result.stderr
+    assert (path.stat().st_mode & 0o777) == 0o600
+    KeyRing.from_json(path.read_text())
+    # With the ring in place, the project passes its checks and the web server starts.
+    env["TIPLINE_KEYS_FILE"] = str(path)
+    assert manage(tmp_path, "check", **env).returncode == 0
+    assert start(tmp_path, code="import config.wsgi", **env).returncode == 0
+
+
+def test_production_with_a_broken_key_ring_does_not_serve(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text("{}")
+    result = start(tmp_path, code="import config.wsgi", TIPLINE_KEYS_FILE=str(path), **PRODUCTION)
+    assert_fails_naming(result, "key ring format")
+
+
+def test_production_defaults_hsts_and_session_length_csrf_cookie(tmp_path, keys_file):
+    code = (
+        SETUP.split("print(")[0] + "print(settings.SECURE_HSTS_SECONDS, settings.CSRF_COOKIE_AGE,"
+        " settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+    )
+    result = start(tmp_path, code=code, TIPLINE_KEYS_FILE=str(keys_file), **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "None", "True", "True"]
+
+
+def test_nginx_sends_hsts():
+    conf = (BASE_DIR / "deploy" / "nginx.conf").read_text()
+    assert (
+        re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', conf)
+        and int(re.search(r"max-age=(\d+)", conf)[1]) >= 31536000
+    )
 
 
 def test_debug_defaults_to_off(tmp_path):

@@ -5,6 +5,8 @@ with a message per field; nothing is written unless the whole report is valid.
 """
 
 import json
+import re
+from datetime import date
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -47,9 +49,13 @@ def _is_text(value) -> bool:
     return True
 
 
-def _json_body(request, allowed: set[str], booleans=frozenset()) -> dict:
+def _require_post(request) -> None:
     if request.method != "POST":
         raise ApiError(405, _("Use POST."), headers={"Allow": "POST"})
+
+
+def _json_body(request, allowed: set[str], booleans=frozenset()) -> dict:
+    _require_post(request)
     if request.content_type != "application/json":
         raise ApiError(415, _("Send the request as application/json."))
     try:
@@ -87,6 +93,46 @@ def _json_body(request, allowed: set[str], booleans=frozenset()) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _schema_errors(data: dict, properties: dict) -> dict:
+    """Fields the published schema refuses. The API holds requests to its schema exactly, so a
+    client can rely on the document; the web form is more forgiving of what people type."""
+    errors = {}
+    for name, value in data.items():
+        rules = properties.get(name)
+        if rules is None or not isinstance(value, str):
+            continue  # unknown fields and wrong types are refused before this
+        if "enum" in rules and value not in rules["enum"]:
+            problem = _("Use one of the values listed in the API document.")
+        elif len(value) > rules.get("maxLength", len(value)):
+            problem = _("At most %(n)d characters.") % {"n": rules["maxLength"]}
+        elif len(value) < rules.get("minLength", 0):
+            problem = _("At least %(n)d characters.") % {"n": rules["minLength"]}
+        elif "pattern" in rules and not re.fullmatch(rules["pattern"][1:-1], value):
+            problem = _("Not in the form the API document describes for this field.")
+        elif rules.get("format") == "date" and not _is_date(value):
+            problem = _("Enter a real date as YYYY-MM-DD.")
+        else:
+            continue
+        errors[name] = [problem]
+    return errors
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _all_errors(form, data: dict, properties: dict) -> dict:
+    """The form's messages (the most helpful), then what only the schema refuses."""
+    errors = _form_errors(form) if not form.is_valid() else {}
+    for name, messages in _schema_errors(data, properties).items():
+        errors.setdefault(name, messages)
+    return errors
+
+
 def _form_errors(form) -> dict:
     return {
         field: [str(e["message"]) for e in errs]
@@ -95,16 +141,19 @@ def _form_errors(form) -> dict:
 
 
 def _throttle_error(exc: throttle.Throttled) -> ApiError:
-    return ApiError(
-        429,
-        ngettext(
+    if exc.retry_after < 60:
+        message = ngettext(
+            "Too many attempts. Please wait %(seconds)d second and try again.",
+            "Too many attempts. Please wait %(seconds)d seconds and try again.",
+            exc.retry_after,
+        ) % {"seconds": exc.retry_after}
+    else:
+        message = ngettext(
             "Too many attempts. Please wait %(minutes)d minute and try again.",
             "Too many attempts. Please wait %(minutes)d minutes and try again.",
             exc.minutes,
-        )
-        % {"minutes": exc.minutes},
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+        ) % {"minutes": exc.minutes}
+    return ApiError(429, message, headers={"Retry-After": str(exc.retry_after)})
 
 
 def api_view(func):
@@ -122,12 +171,15 @@ def api_view(func):
 
 @api_view
 def create_report(request):
+    _require_post(request)
+    # Counted before the body is read: malformed and invalid attempts use up the limit too.
+    throttle.admit_report_attempt(request.client_bucket)
     data = _json_body(request, set(REPORT_FIELDS), BOOLEAN_FIELDS)
-    services.check_report_rate(request.client_bucket)
     form = ReportForm(data, with_files=False)
-    if not form.is_valid():
-        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
-    services.count_report(request.client_bucket)
+    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReportIn"]["properties"])
+    if errors:
+        raise ApiError(400, _("Some fields are not valid."), errors)
+    throttle.admit_filing(request.client_bucket)
     report, receipt = services.create_report(form.to_input(), channel=Channel.API)
     return JsonResponse(
         {
@@ -144,9 +196,12 @@ def create_report(request):
 def receipt_status(request):
     data = _json_body(request, {"receipt"})
     form = ReceiptForm(data)
-    if not form.is_valid():
-        raise ApiError(400, _("Some fields are not valid."), _form_errors(form))
-    report = services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReceiptIn"]["properties"])
+    if errors:
+        raise ApiError(400, _("Some fields are not valid."), errors)
+    report = services.lookup_receipt(
+        form.cleaned_data["receipt"], request.client_bucket, request.client_network
+    )
     if report is None:
         raise ApiError(404, _("No report has this receipt number."))
     view = services.reporter_view(report)

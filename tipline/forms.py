@@ -1,5 +1,7 @@
 """Report and follow-up forms. The API feeds its JSON through the same form."""
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,8 @@ from . import receipts
 from .attachments import AttachmentRejected, CleanFile, sanitize
 from .models import Category
 from .services import ReportInput
+from .text import clean_text
+from .uploads import REQUEST_TOO_LARGE
 from .validators import normalise_any_phone, normalise_id_number, normalise_mobile
 
 
@@ -20,11 +24,20 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class EvidenceField(forms.FileField):
-    """Several files; each sniffed, size-capped and stripped of identifying metadata."""
+    """Several files; each sniffed, size-capped and stripped of identifying metadata.
+
+    With ``deferred=True`` the field only makes the cheap checks (count, sizes) and leaves the
+    decoding to the form's ``clean``, which runs it once every other field is valid
+    (``EvidenceFormMixin``): an invalid report costs no image decoding.
+    """
 
     widget = MultipleFileInput(
         attrs={"accept": "image/jpeg,image/png,application/pdf,audio/*,video/mp4"}
     )
+
+    def __init__(self, *args, deferred: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deferred = deferred
 
     def clean(self, data, initial=None):
         uploads = [f for f in (data or []) if f]
@@ -33,27 +46,97 @@ class EvidenceField(forms.FileField):
                 _("You can attach at most %(count)d files.")
                 % {"count": settings.TIPLINE_ATTACHMENT_MAX_COUNT}
             )
-        cleaned: list[CleanFile] = []
+        total_limit = settings.TIPLINE_UPLOAD_MAX_BYTES
+        if any(getattr(u, "refused", None) == REQUEST_TOO_LARGE for u in uploads) or (
+            sum(u.size for u in uploads) > total_limit
+        ):
+            raise ValidationError(
+                _("The files together can be at most %(mb)d MB.")
+                % {"mb": total_limit // (1024 * 1024)}
+            )
+        limit = settings.TIPLINE_ATTACHMENT_MAX_BYTES
         for upload in uploads:
-            limit = settings.TIPLINE_ATTACHMENT_MAX_BYTES
-            if upload.size > limit:
+            if upload.size > limit or getattr(upload, "refused", None):
                 raise ValidationError(
                     _("Each file can be at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)}
                 )
-            try:
-                cleaned.append(
-                    sanitize(
-                        upload.read(),
-                        max_bytes=limit,
-                        strip_metadata=settings.TIPLINE_STRIP_METADATA,
-                    )
+        return uploads if self.deferred else sanitize_uploads(uploads)
+
+
+def sanitize_uploads(uploads) -> list[CleanFile]:
+    """Decode, check and clean each file, one at a time (one decoded image in memory at once)."""
+    cleaned: list[CleanFile] = []
+    for upload in uploads:
+        try:
+            cleaned.append(
+                sanitize(
+                    upload.read(),
+                    max_bytes=settings.TIPLINE_ATTACHMENT_MAX_BYTES,
+                    strip_metadata=settings.TIPLINE_STRIP_METADATA,
                 )
-            except AttachmentRejected as exc:
-                raise ValidationError(_(exc.template) % (exc.params or {})) from None
-        return cleaned
+            )
+        except AttachmentRejected as exc:
+            raise ValidationError(_(exc.template) % (exc.params or {})) from None
+    return cleaned
 
 
-class ReportForm(forms.Form):
+class EvidenceFormMixin:
+    """Cleans deferred evidence fields last, and only when every other field is valid."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name, field in self.fields.items():
+            if not (isinstance(field, EvidenceField) and field.deferred):
+                continue
+            if name not in cleaned_data:
+                continue
+            if self.errors:
+                cleaned_data.pop(name)  # never handed on undecoded
+                continue
+            try:
+                cleaned_data[name] = sanitize_uploads(cleaned_data[name])
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return cleaned_data
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+class FreeTextMixin:
+    """Free-text fields lose invisible and direction-changing characters (see tipline.text),
+    and are then checked again: what is left must still be long enough."""
+
+    multiline_fields: tuple[str, ...] = ()
+    single_line_fields: tuple[str, ...] = ()
+
+    def _clean_free_text(self, name: str) -> str:
+        field = self.fields[name]
+        value = clean_text(
+            self.cleaned_data.get(name) or "", multiline=name in self.multiline_fields
+        )
+        if field.required and not value:
+            raise ValidationError(field.error_messages["required"], code="required")
+        if value:
+            field.run_validators(value)
+        return value
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in (*self.multiline_fields, *self.single_line_fields):
+            if name in cleaned_data:
+                try:
+                    cleaned_data[name] = self._clean_free_text(name)
+                except ValidationError as exc:
+                    del cleaned_data[name]
+                    self.add_error(name, exc)
+        return cleaned_data
+
+
+class ReportForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+    multiline_fields = ("description",)
+    single_line_fields = ("subject_name", "subject_address", "reporter_name")
+
     category = forms.ChoiceField(
         label=_("What kind of violation"),
         choices=[("", _("Choose the kind of violation")), *Category.choices],
@@ -98,15 +181,20 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, with_files: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget.attrs.update(
+            {"min": EARLIEST_DATE.isoformat(), "max": timezone.localdate().isoformat()}
+        )
         if with_files:
             self.fields["evidence"] = EvidenceField(
-                label=_("Evidence (photos, documents, recordings)"), required=False
+                label=_("Evidence (photos, documents, recordings)"), required=False, deferred=True
             )
 
     def clean_occurred_on(self):
         value = self.cleaned_data.get("occurred_on")
         if value and value > timezone.localdate():
             raise ValidationError(_("This date is in the future."))
+        if value and value < EARLIEST_DATE:
+            raise ValidationError(_("Please give a date from 1900 on."))
         return value
 
     def clean_subject_phone(self):
@@ -177,9 +265,11 @@ class ReceiptForm(forms.Form):
     )
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+    multiline_fields = ("body",)
+
     receipt = ReceiptField(widget=forms.HiddenInput)
     body = forms.CharField(
         label=_("Add information"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    evidence = EvidenceField(label=_("More evidence"), required=False)
+    evidence = EvidenceField(label=_("More evidence"), required=False, deferred=True)

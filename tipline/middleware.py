@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
-from .throttle import client_bucket
+from .throttle import client_bucket, network_bucket
 
 # Headers that identify a client or its device. Removed from every public request.
 _IDENTIFYING = (
@@ -22,7 +22,7 @@ STAFF_PREFIXES = ("/staff/", "/admin/")
 
 
 class PublicPrivacyMiddleware:
-    """Replace the client address by a daily-rotating keyed bucket, then forget it.
+    """Replace the client address by daily-rotating keyed buckets, then forget it.
 
     Runs first, so no later middleware, view, log record or error page of a public request can
     see the address or user agent. Staff pages keep them (logins are audited).
@@ -38,6 +38,7 @@ class PublicPrivacyMiddleware:
         # Computed on first use only (rate-limited views): a request that never throttles, like
         # /healthz, does not need the key ring.
         request.client_bucket = SimpleLazyObject(lambda: client_bucket(address))
+        request.client_network = SimpleLazyObject(lambda: network_bucket(address))
         if not request.path.startswith(STAFF_PREFIXES):
             for name in _IDENTIFYING:
                 request.META.pop(name, None)

@@ -1,9 +1,13 @@
 """OpenAPI 3 description of the public API, built from the report form so the two cannot drift."""
 
 from django import forms
+from django.conf import settings
+
+from org.models import Township
 
 from .extensions import status_fields
 from .models import Category, Report
+from .text import INVISIBLE_BMP_CLASS
 
 REPORT_FIELDS = (
     "category",
@@ -21,16 +25,53 @@ REPORT_FIELDS = (
 # JSON booleans; every other field is a string.
 BOOLEAN_FIELDS = frozenset({"news_by_sms"})
 
+# What the API accepts, field by field. The API checks every request against these patterns
+# before the form does (tipline.api), so the document is exactly as strict as the server: the
+# patterns describe plain forms the form always accepts (the web form is more forgiving of
+# what people type: full-width digits, brackets, stray characters it removes).
+_VISIBLE_SPACE = r"\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_NOT_TEXT = INVISIBLE_BMP_CLASS  # control, zero-width and direction characters
+_LINE = rf"[^{_NOT_TEXT}\t\n\r]*"
+PATTERNS = {
+    # At least ten characters besides spaces and line breaks, nothing invisible.
+    "description": f"(?:[{_VISIBLE_SPACE}]*[^{_VISIBLE_SPACE}{_NOT_TEXT}]){{10}}[^{_NOT_TEXT}]*",
+    "subject_name": _LINE,
+    "subject_address": _LINE,
+    "reporter_name": _LINE,
+    "occurred_on": "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    # 5 to 16 digits, single spaces or dashes between them, an optional leading +; a number
+    # that starts with 0086 then needs at least 7 digits (the 00 is dropped).
+    "subject_phone": "(?!0[ -]?0[ -]?8[ -]?6(?:[ -]?[0-9]){0,2}$)\\+?[0-9](?:[ -]?[0-9]){4,15}",
+    "reporter_phone": "(?:\\+86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8}",
+    "reporter_id_number": "[1-9][0-9]{16}[0-9X]",
+}
+_FORMATS = {"occurred_on": "date", "reporter_id_number": "cn-resident-id"}
+
 _DESCRIPTIONS = {
-    "township": "Township code, e.g. zhongshui.",
-    "occurred_on": "ISO date (YYYY-MM-DD), not in the future.",
-    "subject_phone": "Phone number of the reported person or business (mobile or landline).",
-    "reporter_phone": "Optional. Mainland China mobile number; needed for a bank-transfer reward.",
-    "reporter_id_number": "Optional. 18-character resident ID number with a valid check digit.",
+    "township": "Township code, e.g. zhongshui (the townships currently taking reports).",
+    "description": "What happened: at least 10 characters besides spaces; no control, "
+    "zero-width or text-direction characters.",
+    "occurred_on": "ISO date (YYYY-MM-DD), from 1900-01-01 to today.",
+    "subject_phone": "Phone number of the reported person or business (mobile or landline): "
+    "5 to 16 digits, optionally a leading + and single spaces or dashes between digits.",
+    "reporter_phone": "Optional. Mainland China mobile number (11 digits, optionally +86 and "
+    "single spaces or dashes); needed for a bank-transfer reward.",
+    "reporter_id_number": "Optional. 18-character resident ID number (GB 11643): a real date "
+    "of birth and a valid check digit (upper-case X).",
     "reporter_name": "Optional. Stored encrypted; never shown to staff without approval.",
     "news_by_sms": "Optional. true: text reporter_phone (then required) when there is news; "
     "the message says only that there is news, never what.",
 }
+
+
+def receipt_pattern() -> str:
+    """16 digits, optionally grouped in fours by single spaces or dashes."""
+    groups = settings.TIPLINE_RECEIPT_DIGITS // 4
+    return f"[0-9]{{4}}(?:[ -]?[0-9]{{4}}){{{groups - 1}}}"
+
+
+def anchored(pattern: str) -> str:
+    return f"^(?:{pattern})$"
 
 
 def _field_schema(name: str, field: forms.Field) -> dict:
@@ -39,12 +80,23 @@ def _field_schema(name: str, field: forms.Field) -> dict:
     out: dict = {"type": "string"}
     if name == "category":
         out["enum"] = list(Category.values)
-    if name == "occurred_on":
-        out["format"] = "date"
+    if name == "township":
+        out["enum"] = list(
+            Township.objects.filter(active=True).order_by("code").values_list("code", flat=True)
+        )
+    if name in _FORMATS:
+        out["format"] = _FORMATS[name]
     if getattr(field, "max_length", None):
         out["maxLength"] = field.max_length
     if getattr(field, "min_length", None):
         out["minLength"] = field.min_length
+    if name in PATTERNS:
+        # Optional fields may also be empty (or null), meaning "not given"; a date only null.
+        empty_allowed = not field.required and _FORMATS.get(name) != "date"
+        pattern = f"(?:{PATTERNS[name]})?" if empty_allowed else PATTERNS[name]
+        out["pattern"] = anchored(pattern)
+    if not field.required:
+        out["nullable"] = True
     if name in _DESCRIPTIONS:
         out["description"] = _DESCRIPTIONS[name]
     return out
@@ -156,7 +208,14 @@ def schema() -> dict:
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["receipt"],
-                    "properties": {"receipt": {"type": "string", "maxLength": 64}},
+                    "properties": {
+                        "receipt": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "pattern": anchored(receipt_pattern()),
+                            "description": "The receipt, as given when the report was filed.",
+                        }
+                    },
                 },
                 "ReportStatus": {
                     "type": "object",

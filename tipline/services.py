@@ -4,8 +4,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from notifications import outbox
@@ -40,6 +43,27 @@ class ReportInput:
         return (
             f"ReportInput(category={self.category!r}, township_id={self.township_id!r}, "
             f"identity={'given' if self.reporter_name or self.reporter_phone else 'none'})"
+        )
+
+
+class EvidenceLimitReached(ValueError):
+    """The report already holds as much evidence as one report may; nothing was written."""
+
+
+def _ensure_room_for(report: Report, files: list[CleanFile]) -> None:
+    """Evidence per report is capped, so follow-ups cannot fill the disk under one receipt."""
+    adding = sum(len(f.content) for f in files)
+    if not adding:
+        return
+    held = report.attachments.aggregate(total=Sum("size"))["total"] or 0
+    limit = settings.TIPLINE_REPORT_EVIDENCE_MAX_BYTES
+    if held + adding > limit:
+        raise EvidenceLimitReached(
+            _(
+                "This report cannot hold more files: together they may be at most %(mb)d MB. "
+                "Describe further evidence in words; staff will ask for it if they need it."
+            )
+            % {"mb": limit // (1024 * 1024)}
         )
 
 
@@ -114,6 +138,7 @@ def create_report(
                         "id_number", data.reporter_id_number
                     )
                 identity.save()
+            _ensure_room_for(report, list(files))
             _save_attachments(report, list(files), written)
             # The clerks' notice commits with the report; it is sent after the commit and never
             # raises into this request (a dead broker or mail server leaves it in the outbox),
@@ -138,10 +163,14 @@ def find_by_receipt(receipt: str) -> Report | None:
 
 @sensitive_variables()
 def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()) -> ReportMessage:
-    """The reporter adds information or evidence to an existing report."""
+    """The reporter adds information or evidence to an existing report (EvidenceLimitReached
+    when its files would pass the cap per report)."""
     written = []
     try:
         with transaction.atomic():
+            # Locked, so parallel follow-ups cannot each see room for their files.
+            report = Report.objects.select_for_update().get(pk=report.pk)
+            _ensure_room_for(report, list(files))
             message = ReportMessage.objects.create(
                 report=report, author=ReportMessage.Author.REPORTER, body=body
             )
@@ -174,22 +203,13 @@ def reporter_view(report: Report) -> dict:
 
 
 @sensitive_variables()
-def lookup_receipt(receipt: str, client_bucket: str) -> Report | None:
-    """Find a report by receipt for a public client; wrong receipts count against its throttle."""
-    throttle.check("receipt_fail_per_client", client_bucket)
-    throttle.check("receipt_fail_global", throttle.GLOBAL)
+def lookup_receipt(
+    receipt: str, client_bucket: str, client_network: str | None = None
+) -> Report | None:
+    """Find a report by receipt for a public client. The guess is admitted (or refused with
+    Throttled) before the look-up; a wrong receipt keeps its count, a right one gives it back."""
+    guess = throttle.admit_receipt_guess(client_bucket, client_network)
     report = find_by_receipt(receipt)
-    if report is None:
-        throttle.hit("receipt_fail_per_client", client_bucket)
-        throttle.hit("receipt_fail_global", throttle.GLOBAL)
+    if report is not None:
+        guess.was_right()
     return report
-
-
-def check_report_rate(client_bucket: str) -> None:
-    throttle.check("report_per_client", client_bucket)
-    throttle.check("report_global", throttle.GLOBAL)
-
-
-def count_report(client_bucket: str) -> None:
-    throttle.hit("report_per_client", client_bucket)
-    throttle.hit("report_global", throttle.GLOBAL)

@@ -1,14 +1,22 @@
-"""Rate limits without tracking.
+"""Rate limits without tracking, that hold under concurrency and cannot be turned on citizens.
 
-The client address is turned into a keyed hash whose key rotates every day (derived from the key
-ring and the date), so yesterday's buckets cannot be linked to today's, and buckets only ever live
-in the cache with a short expiry. Fixed windows keep it to one cache increment per check.
+A client is known only by buckets: keyed hashes, under a key that rotates every day, of its
+address (IPv4) or its /64 (IPv6: one household or phone, however many addresses it rotates
+through) and of its network (IPv4 /24, IPv6 /48). Buckets live only in the cache, with a short
+expiry, so yesterday's cannot be linked to today's and nothing about a visitor reaches a disk.
+
+Every limit counts before it checks: the cache's ``add`` + ``incr`` are atomic (Redis, locmem),
+so of forty parallel requests against a limit of five exactly five get through. An attempt that
+is refused, or that turns out not to count (a correct receipt), gives its count back.
 """
 
+import contextlib
 import hashlib
 import hmac
+import ipaddress
 import math
 import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,40 +30,192 @@ GLOBAL = "all"
 class Throttled(Exception):
     def __init__(self, retry_after: int):
         super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
+        self.retry_after = max(1, int(retry_after))
 
     @property
     def minutes(self) -> int:
         return max(1, math.ceil(self.retry_after / 60))
 
 
-def client_bucket(address: str) -> str:
+# --- buckets --------------------------------------------------------------------------------
+
+
+def _daily_key() -> bytes:
     day = timezone.localdate().isoformat().encode()
-    daily_key = hmac.new(get_keyring().rate_limit_key, day, hashlib.sha256).digest()
-    return hmac.new(daily_key, address.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(get_keyring().rate_limit_key, day, hashlib.sha256).digest()
 
 
-def _key(name: str, bucket: str) -> tuple[str, int, int, int]:
+def _digest(text: str) -> str:
+    return hmac.new(_daily_key(), text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _parts(address: str) -> tuple[str, str]:
+    """(client, network) as text: IPv4 /32 and /24; IPv6 /64 and /48; anything else as is."""
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]").split("%")[0])
+    except ValueError:
+        return address, address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return str(ip), str(ipaddress.ip_network(f"{ip}/24", strict=False))
+    return (
+        str(ipaddress.ip_network(f"{ip}/64", strict=False)),
+        str(ipaddress.ip_network(f"{ip}/48", strict=False)),
+    )
+
+
+def client_bucket(address: str) -> str:
+    """The client's bucket: its IPv4 address, or its IPv6 /64, hashed under today's key."""
+    return _digest(_parts(address)[0])
+
+
+def network_bucket(address: str) -> str:
+    """The client's network bucket: IPv4 /24 or IPv6 /48, hashed under today's key."""
+    return _digest("net:" + _parts(address)[1])
+
+
+# --- counters -------------------------------------------------------------------------------
+
+
+def _window(name: str) -> tuple[int, int, int, int]:
+    """(limit, window seconds, current slot, seconds until the next slot)."""
     limit, window = settings.TIPLINE_RATE_LIMITS[name]
     now = time.time()
     slot = int(now // window)
-    retry_after = int((slot + 1) * window - now) + 1
-    return f"rl:{name}:{bucket}:{slot}", limit, window, retry_after
+    return limit, window, slot, int((slot + 1) * window - now) + 1
 
 
-def check(name: str, bucket: str) -> None:
-    """Raise Throttled if the bucket has used up its limit, without counting."""
-    key, limit, _window, retry_after = _key(name, bucket)
-    if (cache.get(key) or 0) >= limit:
+def limit_of(name: str) -> int:
+    return settings.TIPLINE_RATE_LIMITS[name][0]
+
+
+@dataclass
+class Count:
+    """One event counted in one bucket; ``give_back`` undoes it (at most once)."""
+
+    key: str
+    value: int
+    retry_after: int
+    _returned: bool = field(default=False, repr=False)
+
+    def give_back(self) -> None:
+        if self._returned:
+            return
+        self._returned = True
+        # ValueError: the window ended meanwhile, nothing left to give back.
+        with contextlib.suppress(ValueError):
+            cache.decr(self.key)
+
+
+def count(name: str, bucket: str) -> Count:
+    """Count one event now and return the new count (atomic: no two callers see the same)."""
+    _limit, window, slot, retry_after = _window(name)
+    key = f"rl:{name}:{bucket}:{slot}"
+    for _ in range(3):
+        cache.add(key, 0, timeout=window + 5)
+        try:
+            return Count(key, cache.incr(key), retry_after)
+        except ValueError:  # expired between add and incr: add again
+            continue
+    raise RuntimeError(f"rate-limit counter {key} keeps expiring")  # pragma: no cover
+
+
+def take(name: str, bucket: str) -> Count:
+    """Count one attempt, then refuse it with Throttled if that took the bucket over its limit."""
+    counted = count(name, bucket)
+    if counted.value > limit_of(name):
+        counted.give_back()
+        raise Throttled(counted.retry_after)
+    return counted
+
+
+def current(name: str, bucket: str) -> int:
+    _limit, _window_s, slot, _retry = _window(name)
+    return cache.get(f"rl:{name}:{bucket}:{slot}") or 0
+
+
+def _paced(name: str, bucket: str, seconds: int) -> tuple[bool, int]:
+    """One attempt per ``seconds`` for this bucket: (whether this one is it, seconds to wait)."""
+    now = time.time()
+    slot = int(now // seconds)
+    first = cache.add(f"rl:pace:{name}:{bucket}:{slot}", 1, timeout=seconds + 5)
+    return first, int((slot + 1) * seconds - now) + 1
+
+
+# --- receipt guesses ------------------------------------------------------------------------
+
+
+@dataclass
+class Guess:
+    """A receipt look-up admitted by ``admit_receipt_guess``: a wrong receipt keeps its counts,
+    a right one gives them back (a citizen reading their own status is never throttled)."""
+
+    counts: list[Count]
+
+    def was_right(self) -> None:
+        for counted in self.counts:
+            counted.give_back()
+
+
+def admit_receipt_guess(bucket: str, network: str | None = None) -> Guess:
+    """Admit one receipt look-up from this client, or raise Throttled.
+
+    Normal times: a client (one IPv4 address, one IPv6 /64) has a number of wrong receipts per
+    window; after that it is slowed to one try per TIPLINE_RECEIPT_PACE_SECONDS instead of shut
+    out, so neighbours behind one carrier address still get in after a short wait.
+
+    When the wrong receipts of all clients together pass the global budget (someone is guessing
+    from many addresses), only clients with a clean record are served: no wrong receipt of their
+    own in this window, and few in their network (IPv4 /24, IPv6 /48). Each of the guesser's
+    addresses then gets one guess per window, while a citizen typing a correct receipt from a
+    clean address still gets in. The README works out how long guessing takes.
+    """
+    network = network or bucket
+    own = count("receipt_fail_per_client", bucket)
+    net = count("receipt_fail_per_network", network)
+    everyone = count("receipt_fail_global", GLOBAL)
+    counts = [own, net, everyone]
+    if everyone.value > limit_of("receipt_fail_global"):
+        admitted = own.value == 1 and net.value <= limit_of("receipt_fail_per_network")
+        retry_after = own.retry_after
+    elif own.value <= limit_of("receipt_fail_per_client"):
+        admitted, retry_after = True, 0
+    else:
+        admitted, retry_after = _paced("receipt", bucket, settings.TIPLINE_RECEIPT_PACE_SECONDS)
+    if not admitted:
+        for counted in counts:
+            counted.give_back()
         raise Throttled(retry_after)
+    return Guess(counts)
 
 
-def hit(name: str, bucket: str) -> int:
-    """Count one event and return the new count."""
-    key, _limit, window, _retry = _key(name, bucket)
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        return 1
+# --- new reports ----------------------------------------------------------------------------
+
+
+def admit_report_attempt(bucket: str) -> Count:
+    """Every attempt to file a report counts against the client, valid or not, before any of it
+    is read: a flood of invalid reports with large files is refused as early as a valid one."""
+    return take("report_per_client", bucket)
+
+
+def admit_filing(bucket: str) -> None:
+    """A valid report is about to be filed. Past the global budget, a client that has not filed
+    in this window may still file one, so a flood from many addresses cannot shut citizens out."""
+    everyone = count("report_global", GLOBAL)
+    filed = count("report_filed_per_client", bucket)
+    if everyone.value > limit_of("report_global") and filed.value > 1:
+        everyone.give_back()
+        filed.give_back()
+        raise Throttled(filed.retry_after)
+
+
+def report_bucket(report_id) -> str:
+    """The bucket of one report, for limits per receipt (follow-ups)."""
+    return _digest(f"report:{report_id}")
+
+
+def first_refusal(name: str, bucket: str) -> bool:
+    """True once per window and bucket: for recording that a limit was reached, not each hit."""
+    _limit, window, slot, _retry = _window(name)
+    return cache.add(f"rl:refused:{name}:{bucket}:{slot}", 1, timeout=window + 5)

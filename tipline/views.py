@@ -17,7 +17,8 @@ from .models import Channel
 
 
 def _throttled(request, exc: throttle.Throttled, template="tipline/throttled.html"):
-    response = render(request, template, {"minutes": exc.minutes}, status=429)
+    context = {"minutes": exc.minutes, "seconds": exc.retry_after}
+    response = render(request, template, context, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -35,13 +36,17 @@ def report(request):
     if request.method == "GET":
         return render(request, "tipline/report_form.html", {"form": ReportForm()})
     try:
-        services.check_report_rate(request.client_bucket)
+        # Counted before anything of the request is looked at, valid or not.
+        throttle.admit_report_attempt(request.client_bucket)
     except throttle.Throttled as exc:
         return _throttled(request, exc)
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "tipline/report_form.html", {"form": form}, status=400)
-    services.count_report(request.client_bucket)
+    try:
+        throttle.admit_filing(request.client_bucket)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
     report, receipt = services.create_report(
         form.to_input(), channel=Channel.WEB, files=form.cleaned_data.get("evidence", [])
     )
@@ -58,7 +63,9 @@ def _find(request, form):
     if not form.is_valid():
         return None, render(request, "tipline/receipt_lookup.html", {"form": form}, status=400)
     try:
-        report = services.lookup_receipt(form.cleaned_data["receipt"], request.client_bucket)
+        report = services.lookup_receipt(
+            form.cleaned_data["receipt"], request.client_bucket, request.client_network
+        )
     except throttle.Throttled as exc:
         return None, _throttled(request, exc)
     if report is None:
@@ -96,17 +103,29 @@ def receipt_status(request):
 @require_POST
 @sensitive_post_parameters()
 def receipt_followup(request):
-    form = FollowUpForm(request.POST, request.FILES)
+    try:
+        throttle.take("followup_per_client", request.client_bucket)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
     receipt_form = ReceiptForm(request.POST)
     report, response = _find(request, receipt_form)
     if response:
         return response
     receipt = receipt_form.cleaned_data["receipt"]
+    try:
+        throttle.take("followup_per_report", throttle.report_bucket(report.pk))
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    form = FollowUpForm(request.POST, request.FILES)
     if not form.is_valid():
         return _status_page(request, report, receipt, followup_form=form, status=400)
-    services.add_reporter_followup(
-        report, form.cleaned_data["body"].strip(), form.cleaned_data.get("evidence", [])
-    )
+    try:
+        services.add_reporter_followup(
+            report, form.cleaned_data["body"].strip(), form.cleaned_data.get("evidence", [])
+        )
+    except services.EvidenceLimitReached as exc:
+        form.add_error("evidence", str(exc))
+        return _status_page(request, report, receipt, followup_form=form, status=400)
     return _status_page(request, report, receipt, added=True)
 
 

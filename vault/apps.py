@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,10 +11,17 @@ class VaultConfig(AppConfig):
     verbose_name = _("Vault")
 
     def ready(self):
-        from django.conf import settings
+        # Every management command that checks the project (runserver, migrate, check, ...)
+        # refuses to run without a working key ring; generate_keys does not check, so it can
+        # make the first one. config/wsgi.py, asgi.py and celery.py check at start-up too.
+        checks.register(key_ring_check)
 
-        if not settings.TIPLINE_KEYS_AUTOCREATE:
-            # Fail at start-up, not on the first report, when the key ring is missing or broken.
-            from .keyring import get_keyring
 
-            get_keyring()
+def key_ring_check(app_configs=None, **kwargs):
+    from .keyring import KeyRingError, check_at_start_up
+
+    try:
+        check_at_start_up()
+    except (KeyRingError, ImproperlyConfigured) as exc:
+        return [checks.Error(str(exc), id="vault.E001")]
+    return []

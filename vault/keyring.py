@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT = "tipline-keyring-1"
+MISSING = (
+    "TIPLINE_KEYS_FILE is required when DJANGO_DEBUG=0 "
+    "(create one with: manage.py generate_keys --out PATH)"
+)
 
 
 class KeyRingError(Exception):
@@ -164,7 +168,10 @@ def load(path: str | Path, *, autocreate: bool = False) -> KeyRing:
     path = Path(path)
     if not path.exists():
         if not autocreate:
-            raise KeyRingError(f"key ring file {path} does not exist")
+            raise KeyRingError(
+                f"key ring file {path} (TIPLINE_KEYS_FILE) does not exist; "
+                f"create it with: manage.py generate_keys --out {path}"
+            )
         KeyRing.generate().save(path)
     return KeyRing.from_json(path.read_text())
 
@@ -180,6 +187,8 @@ def get_keyring() -> KeyRing:
     from django.conf import settings
 
     path = settings.TIPLINE_KEYS_FILE
+    if not path:
+        raise KeyRingError(MISSING)
     try:
         mtime_ns = os.stat(path).st_mtime_ns
     except FileNotFoundError:
@@ -189,3 +198,17 @@ def get_keyring() -> KeyRing:
 
 def reset_cache() -> None:
     _cached.cache_clear()
+
+
+def check_at_start_up() -> None:
+    """Stop a server or worker at start-up, not at its first report, when the ring is missing
+    or broken (development creates one on first use instead)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    if settings.TIPLINE_KEYS_AUTOCREATE:
+        return
+    try:
+        get_keyring()
+    except KeyRingError as exc:
+        raise ImproperlyConfigured(str(exc)) from None

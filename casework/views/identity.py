@@ -39,7 +39,7 @@ def request_identity(request, pk):
 def identity_list(request):
     user = request.user
     scope = IdentityRequest.objects.filter(report__township__in=access.townships_for(user))
-    deciding = user.has_perm("casework.decide_identity")
+    deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
     pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
     qs = qs.select_related("report__township", "requested_by", "decided_by").order_by(
@@ -48,13 +48,19 @@ def identity_list(request):
     return render(
         request,
         "casework/identity_list.html",
-        {"page": page_of(request, qs), "decision_form": IdentityDecisionForm()},
+        {
+            "page": page_of(request, qs),
+            "decision_form": IdentityDecisionForm(),
+            "deciding": deciding,
+        },
     )
 
 
 @require_POST
 @perm_required("casework.decide_identity")
 def identity_decide(request, pk):
+    if not access.is_custodian(request.user):
+        raise PermissionDenied  # a superuser who is not a custodian included
     req = access.get_identity_request(request.user, pk)
     form = IdentityDecisionForm(request.POST)
     if not form.is_valid():

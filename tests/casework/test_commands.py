@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from casework import audit, casefile
@@ -129,3 +130,51 @@ def test_seed_demo_users_have_their_roles():
     assert users["auditor"].has_perm("casework.view_audit")
     assert users["clerk"].staff_profile.unit.township.code == "zhongshui"
     assert users["supervisor"].staff_profile.unit.township is None
+
+
+# --- demo data stays out of production ---------------------------------------------------------
+
+
+def nothing_created():
+    return all(n == 0 for name, n in counts().items() if name != "AuditEntry") and not (
+        AuditEntry.objects.exists()
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_production_settings(settings, monkeypatch):
+    settings.TIPLINE_DEVELOPMENT = False
+    monkeypatch.setenv("TIPLINE_DEMO_PASSWORD", "a-Strong-demo-passphrase-91")
+    with pytest.raises(CommandError, match="--i-know-this-is-production"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert nothing_created()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("password", [None, "", "tipline-demo-2026", "12345678"])
+def test_seed_demo_in_production_needs_a_strong_password_from_the_environment(
+    settings, monkeypatch, password
+):
+    settings.TIPLINE_DEVELOPMENT = False
+    if password is None:
+        monkeypatch.delenv("TIPLINE_DEMO_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("TIPLINE_DEMO_PASSWORD", password)
+    with pytest.raises(CommandError, match="TIPLINE_DEMO_PASSWORD"):
+        call_command("seed_demo", "--i-know-this-is-production", stdout=io.StringIO())
+    assert nothing_created()
+
+
+@pytest.mark.django_db
+def test_seed_demo_in_production_with_the_flag_and_a_password(settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    settings.TIPLINE_DEVELOPMENT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setenv("TIPLINE_DEMO_PASSWORD", "a-Strong-demo-passphrase-91")
+    out = io.StringIO()
+    call_command("seed_demo", "--i-know-this-is-production", stdout=out)
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.check_password("a-Strong-demo-passphrase-91")
+    assert not admin.check_password("tipline-demo-2026")
+    assert "a-Strong-demo-passphrase-91" not in out.getvalue()  # never printed to a log

@@ -145,6 +145,41 @@ def test_custodian_approves(login, cast, secret_report, settings):
     assert req.status == IdentityRequest.Status.APPROVED
 
 
+@pytest.fixture
+def root(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("root", "root@example.invalid", "pw-root")
+
+
+def test_a_superuser_is_not_a_custodian(login, cast, secret_report, root):
+    req = identity.request_access(secret_report, cast["investigator"], REASON)
+    client = login(root)
+    page = client.get("/staff/identity/")
+    assert page.status_code == 200
+    assert f"/staff/identity/{req.pk}/decide/" not in page.content.decode()  # no approve button
+    response = client.post(f"/staff/identity/{req.pk}/decide/", {"decision": "approve"})
+    assert response.status_code == 403
+    with pytest.raises(NotAllowed):
+        identity.decide(req.pk, root, True)
+    req.refresh_from_db()
+    assert req.status == IdentityRequest.Status.PENDING and req.decided_by is None
+    assert not AuditEntry.objects.filter(action__in=["identity.approved", "identity.refused"])
+    # So the requester sees nothing.
+    response = login(cast["investigator"]).get(f"/staff/identity/{req.pk}/", follow=True)
+    assert_no_identity(response.content.decode(), "the identity page")
+    assert not AuditEntry.objects.filter(action="identity.viewed").exists()
+
+
+def test_a_superuser_in_the_custodian_group_may_decide(login, cast, secret_report, root):
+    root.groups.add(Group.objects.get(name=roles.CUSTODIAN))
+    req = identity.request_access(secret_report, cast["investigator"], REASON)
+    response = login(root).post(f"/staff/identity/{req.pk}/decide/", {"decision": "refuse"})
+    assert response.status_code == 302
+    req.refresh_from_db()
+    assert req.status == IdentityRequest.Status.REFUSED and req.decided_by == root
+
+
 def test_custodian_cannot_approve_own_request(login, cast, units, secret_report):
     both = make_staff("both", roles.CUSTODIAN, units["county_discipline"])
     both.groups.add(Group.objects.get(name=roles.INVESTIGATOR))

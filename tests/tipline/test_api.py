@@ -256,16 +256,25 @@ def _refs(node):
             yield from _refs(item)
 
 
-def test_receipt_guessing_is_throttled(client, payload):
+def test_receipt_guessing_is_throttled(client, payload, settings):
     receipt = post_json(client, REPORTS, payload).json()["receipt"]
     wrong = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)
-    for _ in range(5):
+    for _ in range(settings.TIPLINE_RATE_LIMITS["receipt_fail_per_client"][0] + 1):
         assert_json_error(post_json(client, STATUS, {"receipt": wrong}), 404)
     response = post_json(client, STATUS, {"receipt": receipt})
     body = assert_json_error(response, 429)
     retry_after = int(response["Retry-After"])
-    assert 0 < retry_after <= 901
+    assert 0 < retry_after <= settings.TIPLINE_RECEIPT_PACE_SECONDS + 1
     assert body["error"]
+
+
+def test_invalid_reports_count_against_the_rate_limit(client, payload):
+    for _ in range(5):
+        assert_json_error(post_json(client, REPORTS, "{not json"), 400)
+    for _ in range(5):
+        assert_json_error(post_json(client, REPORTS, {**payload, "description": "短"}), 400)
+    assert_json_error(post_json(client, REPORTS, payload), 429)
+    assert Report.objects.count() == 0
 
 
 def test_report_rate_limit(client, payload):
@@ -275,3 +284,49 @@ def test_report_rate_limit(client, payload):
     assert_json_error(response, 429)
     assert int(response["Retry-After"]) > 0
     assert Report.objects.count() == 10
+
+
+# --- the document is exactly as strict as the server ------------------------------------------
+
+
+def test_openapi_names_the_real_rules(client, township, other_township):
+    other_township.active = False
+    other_township.save()
+    doc = client.get("/api/v1/openapi.json").json()
+    props = doc["components"]["schemas"]["ReportIn"]["properties"]
+    assert props["township"]["enum"] == [township.code]  # only townships taking reports
+    for name in ("occurred_on", "subject_name", "reporter_phone", "reporter_id_number"):
+        assert props[name]["nullable"] is True, name
+    for name in ("category", "township", "description"):
+        assert "nullable" not in props[name], name
+    assert props["occurred_on"]["format"] == "date"
+    assert props["description"]["pattern"].startswith("^") and props["description"]["maxLength"]
+    receipt = doc["components"]["schemas"]["ReceiptIn"]["properties"]["receipt"]
+    assert receipt["pattern"] == "^(?:[0-9]{4}(?:[ -]?[0-9]{4}){3})$"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"description": "诊所\u202e收费五百元，晚上营业"}, "description"),
+        ({"description": "          短          "}, "description"),
+        ({"subject_name": "某某\u200b诊所"}, "subject_name"),
+        ({"subject_address": "东街\n12号"}, "subject_address"),
+        ({"occurred_on": ""}, "occurred_on"),
+        ({"occurred_on": "2024/03/01"}, "occurred_on"),
+        ({"occurred_on": "1899-12-31"}, "occurred_on"),
+        ({"reporter_phone": "１３９１２３４５６７８"}, "reporter_phone"),
+        ({"subject_phone": "(0571) 8888-1234"}, "subject_phone"),
+        ({"reporter_id_number": "11010519491231002x"}, "reporter_id_number"),
+    ],
+)
+def test_api_refuses_what_its_document_refuses(client, payload, changes, field):
+    assert_json_error(post_json(client, REPORTS, {**payload, **changes}), 400, field)
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "receipt", ["1234_5678_9012_3456", "１２３４５６７８９０１２３４５６", " 1234567890123456"]
+)
+def test_api_receipt_must_be_in_the_documented_form(client, receipt):
+    assert_json_error(post_json(client, STATUS, {"receipt": receipt}), 400, "receipt")

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, StreamObject
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, StreamObject
 
 from tipline.attachments import AttachmentRejected, CleanFile, sanitize, sniff
 
@@ -218,12 +218,38 @@ def test_palette_png_keeps_palette_and_transparency():
     assert clean.getpixel((1, 1)) == (255, 0, 0, 255)
 
 
-@pytest.mark.parametrize("size", [(20_000, 20_000), (8_000, 8_000)])
+@pytest.mark.parametrize("size", [(20_000, 20_000), (8_000, 8_000), (7_000, 7_000), (4_001, 4_000)])
 def test_decompression_bomb_png_is_rejected(size):
-    # 400 Mpx trips Pillow's own bomb error; 64 Mpx trips our 50 Mpx limit.
+    # 400 Mpx trips Pillow's own bomb error; 64, 49 and 16.004 Mpx trip our 16 Mpx limit
+    # (49 Mpx PNGs, five per request, grew the server to 1.74 GB).
     exc = _rejected(_png_claiming_size(*size))
     assert exc.code == "image_too_large"
     assert exc.message == "The image is too large to process."
+
+
+def test_png_is_refused_by_its_header_before_any_pixel_is_decoded(monkeypatch):
+    from PIL import ImageFile
+
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: decoded.append(1) or real_load(self)
+    )
+    exc = _rejected(_png_claiming_size(7_000, 7_000))
+    assert exc.code == "image_too_large"
+    assert decoded == []
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale():
+    # 6000 x 4000 = 24 Mpx: decoded by the JPEG decoder at half size, never at full size.
+    img = Image.new("L", (6000, 4000), 128)
+    img.paste(255, (0, 0, 3000, 4000))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=70, exif=Image.Exif())
+    result = sanitize(out.getvalue(), max_bytes=LIMIT)
+    clean = Image.open(io.BytesIO(result.content))
+    assert clean.size == (3000, 2000)
+    assert clean.getpixel((10, 10)) > 200 and clean.getpixel((2990, 10)) < 150
 
 
 def test_corrupt_png_data_is_rejected_cleanly():
@@ -266,6 +292,242 @@ def test_pdf_metadata_and_xmp_are_removed():
     assert clean.xmp_metadata is None
     assert len(clean.pages) == 2
     assert all("/Metadata" not in p and "/PieceInfo" not in p for p in clean.pages)
+
+
+def _js(code: str):
+    from pypdf.generic import TextStringObject
+
+    return DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject(code),
+        }
+    )
+
+
+def _xmp(writer, marker: bytes):
+    xmp = DecodedStreamObject()
+    xmp.set_data(b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + marker + b"</x:xmpmeta>")
+    xmp[NameObject("/Type")] = NameObject("/Metadata")
+    xmp[NameObject("/Subtype")] = NameObject("/XML")
+    return writer._add_object(xmp)
+
+
+def _dirty_pdf() -> bytes:
+    """A page of text with every kind of hidden data a reporter's PDF may carry: page-level
+    JavaScript, a JavaScript link, an annotation with its author, an attached file (as an
+    annotation and in the document's names tree), document JavaScript and open action, XMP on
+    the document, the page and the image, and a JPEG whose EXIF names the camera and where."""
+    from pypdf.generic import (
+        ArrayObject,
+        FloatObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=300, height=300)
+    jpeg = _jpeg_with_exif()
+    assert b"CameraMakerCo" in jpeg and GPS_MARKER.encode() in jpeg
+    image = DecodedStreamObject()
+    image.set_data(jpeg)
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(64),
+            NameObject("/Height"): NumberObject(32),
+            NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/DCTDecode"),
+            NameObject("/Metadata"): _xmp(writer, b"XMP-IMAGE-MARKER"),
+        }
+    )
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {
+            NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)}),
+            NameObject("/XObject"): DictionaryObject(
+                {NameObject("/Im1"): writer._add_object(image)}
+            ),
+        }
+    )
+    content = DecodedStreamObject()
+    content.set_data(
+        b"BT /F1 18 Tf 20 250 Td (Clinic price list 500 yuan) Tj ET "
+        b"q 128 0 0 64 20 100 cm /Im1 Do Q"
+    )
+    page[NameObject("/Contents")] = writer._add_object(content)
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): _js("PAGE-OPEN-JS")})
+    page[NameObject("/Metadata")] = _xmp(writer, b"XMP-PAGE-MARKER")
+
+    def rect():
+        return ArrayObject([FloatObject(10), FloatObject(10), FloatObject(60), FloatObject(60)])
+
+    link = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): rect(),
+            NameObject("/A"): _js("LINK-JS"),
+        }
+    )
+    note = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Text"),
+            NameObject("/Rect"): rect(),
+            NameObject("/Contents"): TextStringObject("Seen on Tuesday"),
+            NameObject("/T"): TextStringObject("Annotator Jane Roe"),
+            NameObject("/M"): TextStringObject("D:20240301120000+08'00'"),
+            NameObject("/NM"): TextStringObject("ANNOT-NAME-MARKER"),
+        }
+    )
+    embedded = DecodedStreamObject()
+    embedded.set_data(b"ANNOT-EMBEDDED-FILE-MARKER")
+    embedded[NameObject("/Type")] = NameObject("/EmbeddedFile")
+    spec = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Filespec"),
+            NameObject("/F"): TextStringObject("annot-secret.txt"),
+            NameObject("/EF"): DictionaryObject({NameObject("/F"): writer._add_object(embedded)}),
+        }
+    )
+    attachment = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/FileAttachment"),
+            NameObject("/Rect"): rect(),
+            NameObject("/FS"): writer._add_object(spec),
+            NameObject("/T"): TextStringObject("Attacher Jane Roe"),
+        }
+    )
+    page[NameObject("/Annots")] = ArrayObject(
+        [writer._add_object(a) for a in (link, note, attachment)]
+    )
+    writer.add_attachment("names-secret.txt", b"NAMES-EMBEDDED-FILE-MARKER")
+    names = writer.root_object["/Names"].get_object()
+    names[NameObject("/JavaScript")] = DictionaryObject(
+        {
+            NameObject("/Names"): ArrayObject(
+                [TextStringObject("doc"), writer._add_object(_js("DOC-NAMES-JS"))]
+            )
+        }
+    )
+    writer.root_object[NameObject("/OpenAction")] = _js("OPEN-ACTION-JS")
+    writer.root_object[NameObject("/Metadata")] = _xmp(writer, b"XMP-DOC-MARKER")
+    writer.add_metadata({"/Author": "Jane Roe"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF_MARKERS = [
+    b"PAGE-OPEN-JS",
+    b"LINK-JS",
+    b"DOC-NAMES-JS",
+    b"OPEN-ACTION-JS",
+    b"Jane Roe",
+    b"ANNOT-NAME-MARKER",
+    b"ANNOT-EMBEDDED-FILE-MARKER",
+    b"NAMES-EMBEDDED-FILE-MARKER",
+    b"secret.txt",
+    b"XMP-IMAGE-MARKER",
+    b"XMP-PAGE-MARKER",
+    b"XMP-DOC-MARKER",
+    b"CameraMakerCo",
+    b"ModelX-9000",
+    SERIAL.encode(),
+    GPS_MARKER.encode(),
+    b"ICC-DEVICE-MARKER",
+    b"COMMENT-MARKER",
+    b"Exif",
+    b"/JavaScript",
+    b"/JS",
+    b"/AA",
+    b"/OpenAction",
+    b"/EmbeddedFile",
+    b"/Metadata",
+]
+
+
+def _everything_in(pdf: bytes) -> bytes:
+    """The file's bytes plus every stream decoded (compressed streams hide nothing from this)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    parts = [pdf]
+    numbers = set(reader.xref_objStm)
+    for entries in reader.xref.values():
+        numbers.update(entries)
+    for number in numbers:
+        obj = reader.get_object(number)
+        parts.append(repr(obj).encode())
+        if isinstance(obj, StreamObject):
+            parts.append(obj._data)
+            try:
+                parts.append(obj.get_data())
+            except Exception:  # noqa: S112 — e.g. DCT data has no further decoding
+                continue
+    return b"\n".join(parts)
+
+
+def test_pdf_hidden_data_at_every_level_is_removed():
+    dirty = _dirty_pdf()
+    everything = _everything_in(dirty)
+    for marker in PDF_MARKERS:  # the input really carries each of them
+        assert marker in everything, marker
+
+    result = sanitize(dirty, max_bytes=LIMIT)
+
+    everything = _everything_in(result.content)
+    for marker in PDF_MARKERS:
+        assert marker not in everything, marker
+    clean = PdfReader(io.BytesIO(result.content))
+    (page,) = clean.pages
+    # What a person reads is still there: the text, the photo, the note (without its author).
+    assert "Clinic price list 500 yuan" in page.extract_text()
+    image = page["/Resources"]["/XObject"]["/Im1"].get_object()
+    photo = Image.open(io.BytesIO(image._data))
+    assert photo.size == (64, 32) and len(photo.getexif()) == 0
+    photo.load()
+    annots = [a.get_object() for a in page["/Annots"]]
+    assert [a["/Subtype"] for a in annots] == ["/Link", "/Text"]
+    assert annots[1]["/Contents"] == "Seen on Tuesday"
+    assert "/A" not in annots[0] and "/T" not in annots[1]
+    assert set(clean.trailer["/Root"].keys()) == {"/Type", "/Pages"}
+
+
+def test_pdf_with_an_inline_jpeg_is_refused_rather_than_half_cleaned():
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=100, height=100)
+    content = DecodedStreamObject()
+    content.set_data(
+        b"q 10 0 0 10 0 0 cm BI /W 8 /H 8 /CS /RGB /BPC 8 /F /DCT ID "
+        + _jpeg_with_exif()
+        + b" EI Q"
+    )
+    page[NameObject("/Contents")] = writer._add_object(content)
+    out = io.BytesIO()
+    writer.write(out)
+    exc = _rejected(out.getvalue())
+    assert exc.code == "pdf_uncleanable"
+    assert "screenshots" in exc.message
+
+
+def test_jpeg_metadata_segments_are_dropped_and_the_picture_kept():
+    from tipline.attachments import _strip_jpeg
+
+    jpeg = _jpeg_with_exif() + b"APPENDED-FILE"
+    stripped = _strip_jpeg(jpeg)
+    for marker in (b"Exif", b"CameraMakerCo", b"ICC-DEVICE-MARKER", b"COMMENT-MARKER", b"APPENDED"):
+        assert marker not in stripped
+    before, after = Image.open(io.BytesIO(jpeg)), Image.open(io.BytesIO(stripped))
+    assert before.tobytes() == after.tobytes()
 
 
 def test_password_protected_pdf_is_rejected():

@@ -1,7 +1,6 @@
 """The public web pages: language, report form, receipts, follow-ups, throttles, CSRF."""
 
 import io
-import math
 from pathlib import Path
 
 import pytest
@@ -229,10 +228,12 @@ def test_report_rate_limit(client, township):
     assert submit(client, township, extra={"REMOTE_ADDR": "198.51.100.2"}).status_code == 200
 
 
-def test_invalid_reports_do_not_use_up_the_rate_limit(client, township):
-    for _ in range(12):
-        assert submit(client, township, description="").status_code == 400
-    assert submit(client, township).status_code == 200
+def test_invalid_reports_count_against_the_rate_limit(client, township, attachment_files):
+    for _ in range(10):
+        assert submit(client, township, files=[upload()], description="太短").status_code == 400
+    response = submit(client, township)  # valid, but the client has used up its attempts
+    assert response.status_code == 429
+    assert_nothing_saved(attachment_files)
 
 
 # --- the receipt pages -------------------------------------------------------------------------
@@ -289,20 +290,33 @@ def test_malformed_receipt_is_400(client, filed, text):
     assert_field_errors_shown(response, "receipt")
 
 
-def test_receipt_guessing_is_throttled(client, filed, settings):
+@pytest.fixture
+def clock(monkeypatch):
+    """Freeze the throttle's clock at the start of a window (and of a 30 s pace slot)."""
+    from types import SimpleNamespace
+
+    from tipline import throttle
+
+    state = SimpleNamespace(now=float(900 * 2_000_000))
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: state.now))
+    return state
+
+
+def test_receipt_guessing_is_throttled(client, filed, settings, clock):
     _report, receipt = filed
     limit = settings.TIPLINE_RATE_LIMITS["receipt_fail_per_client"][0]
-    assert limit == 5
-    for _ in range(limit):
+    pace = settings.TIPLINE_RECEIPT_PACE_SECONDS
+    assert (limit, pace) == (10, 30)
+    for _ in range(limit + 1):  # the limit, then the first paced try
         assert client.post("/receipt/", {"receipt": wrong(receipt)}).status_code == 404
     response = client.post("/receipt/", {"receipt": wrong(receipt)})
     assert response.status_code == 429
     retry_after = int(response["Retry-After"])
-    assert 0 < retry_after <= 901
+    assert 0 < retry_after <= pace + 1
     html = response.content.decode()
     assert 'role="alert"' in html
-    assert str(math.ceil(retry_after / 60)) in html
-    # While throttled, even the right receipt is refused, on every receipt page.
+    assert str(retry_after) in html  # seconds, not "1 minute"
+    # Within the pace, even the right receipt waits, on every receipt page.
     for url in ("/receipt/", "/receipt/download/", "/receipt/add/"):
         response = client.post(url, {"receipt": receipt, "body": "更多情况说明"})
         assert response.status_code == 429, url
@@ -310,11 +324,14 @@ def test_receipt_guessing_is_throttled(client, filed, settings):
     # Another client may still look up its receipt.
     other = client.post("/receipt/", {"receipt": receipt}, REMOTE_ADDR="198.51.100.9")
     assert other.status_code == 200
+    # A neighbour behind the same address gets in after the pace, not after 15 minutes.
+    clock.now += pace
+    assert client.post("/receipt/", {"receipt": receipt}).status_code == 200
 
 
-def test_wrong_receipts_on_followup_and_download_count_too(client, filed):
+def test_wrong_receipts_on_followup_and_download_count_too(client, filed, clock):
     _report, receipt = filed
-    for url in ["/receipt/add/", "/receipt/download/"] * 2 + ["/receipt/"]:
+    for url in ["/receipt/add/", "/receipt/download/"] * 5 + ["/receipt/"]:
         data = {"receipt": wrong(receipt), "body": "更多情况说明"}
         assert client.post(url, data).status_code == 404
     assert client.post("/receipt/", {"receipt": receipt}).status_code == 429
@@ -384,6 +401,54 @@ def test_followup_failure_while_saving_leaves_no_files(
     assert attachment_files() == []
 
 
+def test_followups_are_limited_per_client(client, filed, township):
+    _report, receipt = filed
+    for i in range(10):
+        response = client.post("/receipt/add/", {"receipt": receipt, "body": f"补充情况第{i}条"})
+        assert response.status_code == 200
+    # Counted before the receipt is even looked at: wrong receipts and the right one alike.
+    response = client.post("/receipt/add/", {"receipt": receipt, "body": "再补充"})
+    assert response.status_code == 429
+    assert ReportMessage.objects.count() == 10
+
+
+def test_followups_are_limited_per_receipt(filed):
+    _report, receipt = filed
+    for i in range(10):
+        response = Client(REMOTE_ADDR=f"198.51.100.{i + 1}").post(
+            "/receipt/add/", {"receipt": receipt, "body": f"补充情况第{i}条"}
+        )
+        assert response.status_code == 200
+    response = Client(REMOTE_ADDR="203.0.113.50").post(
+        "/receipt/add/", {"receipt": receipt, "body": "再补充"}
+    )
+    assert response.status_code == 429
+    assert ReportMessage.objects.count() == 10
+
+
+def test_evidence_per_report_is_capped(client, filed, settings, attachment_files):
+    report, receipt = filed
+    photo = jpeg_with_gps()
+    first = client.post(
+        "/receipt/add/", {"receipt": receipt, "body": "第一张照片", "evidence": [upload(photo)]}
+    )
+    assert first.status_code == 200
+    held = Attachment.objects.get().size
+    settings.TIPLINE_REPORT_EVIDENCE_MAX_BYTES = held + 100  # room for words, not a photo
+    before = (ReportMessage.objects.count(), Attachment.objects.count(), attachment_files())
+    response = client.post(
+        "/receipt/add/", {"receipt": receipt, "body": "第二张照片", "evidence": [upload(photo)]}
+    )
+    assert response.status_code == 400
+    errors = response.context["followup_form"].errors["evidence"]
+    assert errors and escape(errors[0]) in response.content.decode()
+    assert (ReportMessage.objects.count(), Attachment.objects.count(), attachment_files()) == before
+    # Words still go through.
+    response = client.post("/receipt/add/", {"receipt": receipt, "body": "照片请到办公室取"})
+    assert response.status_code == 200
+    assert report.messages.count() == 2
+
+
 def test_download_returns_signed_receipt_file(client, filed):
     report, receipt = filed
     response = client.post("/receipt/download/", {"receipt": receipts.grouped(receipt)})
@@ -421,6 +486,14 @@ def test_csrf_failure_is_a_403_page(township, url, attachment_files):
     assert response["Content-Type"].startswith("text/html")
     assert "<h1>" in response.content.decode()
     assert_nothing_saved(attachment_files)
+
+
+def test_csrf_cookie_lasts_only_as_long_as_the_browser_session(township):
+    client = Client(enforce_csrf_checks=True)
+    response = client.get("/report/")
+    cookie = response.cookies[django_settings.CSRF_COOKIE_NAME]
+    assert cookie.value
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
 
 
 def test_form_with_csrf_token_is_accepted(township):

@@ -2,10 +2,12 @@
 
 import os
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from casework.assessment import demo as assessment_demo
@@ -60,12 +62,47 @@ DEMO_REPORTS = [
 ]
 
 
+PRODUCTION_FLAG = "--i-know-this-is-production"
+
+
+def _password(production: bool) -> str:
+    """The demo staff password. Outside development it must come from TIPLINE_DEMO_PASSWORD and
+    pass the password validators: the default is printed in the README for anyone to read."""
+    password = os.environ.get("TIPLINE_DEMO_PASSWORD") or ""
+    if settings.TIPLINE_DEVELOPMENT:
+        return password or DEFAULT_PASSWORD
+    if not production:
+        raise CommandError(
+            "Refusing to load demo data under production settings (DJANGO_DEBUG=0): it creates "
+            "staff accounts, an administrator among them. On a demonstration server, run it "
+            f"with {PRODUCTION_FLAG} and a strong TIPLINE_DEMO_PASSWORD."
+        )
+    if not password or password == DEFAULT_PASSWORD:
+        raise CommandError(
+            f"{PRODUCTION_FLAG} needs TIPLINE_DEMO_PASSWORD set to a strong password; "
+            "the published demo password is only for development."
+        )
+    try:
+        password_validation.validate_password(password)
+    except ValidationError as exc:
+        raise CommandError("TIPLINE_DEMO_PASSWORD: " + " ".join(exc.messages)) from None
+    return password
+
+
 class Command(BaseCommand):
     help = "Create the demo county, townships, units and staff users (safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            PRODUCTION_FLAG,
+            action="store_true",
+            dest="production",
+            help="allow demo data under DJANGO_DEBUG=0 (needs TIPLINE_DEMO_PASSWORD)",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
-        password = os.environ.get("TIPLINE_DEMO_PASSWORD") or DEFAULT_PASSWORD
+    def handle(self, *args, production=False, **options):
+        password = _password(production)
         county, _ = County.objects.get_or_create(code="demo", defaults={"name": "示范县"})
         townships = {}
         for code, name, phone, box in TOWNSHIPS:
@@ -136,7 +173,8 @@ class Command(BaseCommand):
                 "Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处, 北山乡."
             )
         )
-        self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {password}")
+        shown = password if settings.TIPLINE_DEVELOPMENT else "(TIPLINE_DEMO_PASSWORD)"
+        self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {shown}")
         self.stdout.write(
             "Public site: http://127.0.0.1:8000/   Staff: http://127.0.0.1:8000/staff/   "
             "Admin: http://127.0.0.1:8000/admin/"
