@@ -190,6 +190,15 @@ def admit_receipt_guess(bucket: str, network: str | None = None) -> Guess:
     return Guess(counts)
 
 
+def record_wrong_guess(bucket: str, network: str | None = None) -> None:
+    """Count a failure found after an admitted look-up (e.g. a reward claim with the right
+    receipt but the wrong payee name) exactly like a wrong receipt, so that no form answering
+    after the receipt check becomes a free oracle."""
+    count("receipt_fail_per_client", bucket)
+    count("receipt_fail_per_network", network or bucket)
+    count("receipt_fail_global", GLOBAL)
+
+
 # --- new reports ----------------------------------------------------------------------------
 
 

@@ -46,7 +46,7 @@ def claim(request):
         return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=400)
     receipt = receipt_form.cleaned_data["receipt"]
     try:
-        report = intake.lookup_receipt(receipt, request.client_bucket)
+        report = intake.lookup_receipt(receipt, request.client_bucket, request.client_network)
     except throttle.Throttled as exc:
         return _throttled(request, exc)
     if report is None:
@@ -77,7 +77,7 @@ def claim(request):
     except services.ClaimError as exc:
         if exc.field == "payee_name":
             # A wrong name counts like a wrong receipt: the form is no oracle for the name.
-            throttle.hit("receipt_fail_per_client", request.client_bucket)
+            throttle.record_wrong_guess(request.client_bucket, request.client_network)
         form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         return _again(request, report, receipt, form, view)
     except services.ServiceError as exc:
