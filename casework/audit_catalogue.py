@@ -50,6 +50,14 @@ class Action(models.TextChoices):
     IDENTITY_APPROVED = "identity.approved", _("Approved a request to see a reporter's identity")
     IDENTITY_REFUSED = "identity.refused", _("Refused a request to see a reporter's identity")
     IDENTITY_VIEWED = "identity.viewed", _("Saw a reporter's identity")
+    IDENTITY_SHREDDED = (
+        "identity.shredded",
+        _("Destroyed the reporters' identities and payee details of an archived case (retention)"),
+    )
+    RETENTION_REPORTS_DELETED = (
+        "retention.reports_deleted",
+        _("Deleted rejected reports past their retention period, with their evidence"),
+    )
     # the log itself
     AUDIT_EXPORTED = "audit.exported", _("Exported the audit log")
     # assessment (考核): repeat reports, falsified cases, quotas, frozen years

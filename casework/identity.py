@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from notifications import outbox
@@ -20,14 +21,21 @@ from .errors import NotAllowed, ServiceError
 from .models import IdentityRequest
 from .services import _require
 
+SHREDDED = gettext_noop(
+    "This reporter's identity was destroyed under the retention rules; nobody can see it now."
+)
+
 
 def request_access(report: Report, user, reason: str) -> IdentityRequest:
     _require(user, "casework.request_identity")
     scope.require(user, report.township_id)
     if len(reason.strip()) < 10:
         raise ServiceError(_("Explain why you need to see the reporter's identity."))
-    if not ReporterIdentity.objects.filter(report=report).exists():
+    identity = ReporterIdentity.objects.filter(report=report).first()
+    if identity is None:
         raise ServiceError(_("This reporter stayed anonymous; there is no identity to see."))
+    if identity.is_shredded:
+        raise ServiceError(_(SHREDDED))
     with transaction.atomic():
         req = IdentityRequest.objects.create(
             report=report, requested_by=user, reason=reason.strip()
@@ -71,6 +79,8 @@ def reveal(request_id, user) -> dict[str, str]:
             raise NotAllowed(_("This approval is not valid for you now (it may have expired)."))
         scope.require(user, req.report.township_id)  # e.g. the requester moved township since
         identity = ReporterIdentity.objects.get(report=req.report)
+        if identity.is_shredded:
+            raise NotAllowed(_(SHREDDED))
         values = identity.reveal()
         audit.record(user, Action.IDENTITY_VIEWED, req, report=str(req.report_id))
     return values

@@ -24,10 +24,17 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # DEBUG as configured: the test runner turns DEBUG off, this stays as DJANGO_DEBUG said.
 TIPLINE_DEVELOPMENT = DEBUG
 
+if not DEBUG:
+    # Production refuses to start half-configured, naming what is missing (the key ring is
+    # checked when a server or worker starts: generate_keys must run before it exists).
+    for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+        if not (env_str(_name) or "").strip():
+            raise ImproperlyConfigured(
+                f"{_name} is required when DJANGO_DEBUG=0 (see deploy/env.example)"
+            )
+
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0")
     SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list(
@@ -113,6 +120,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not DEBUG:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres:// URL when DJANGO_DEBUG=0: SQLite is for development"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Parallel requests wait for each other instead of failing with "database is locked": WAL
     # lets readers work beside the one writer, IMMEDIATE takes the write lock when a transaction
@@ -231,6 +242,10 @@ TIPLINE_DEADLINES = {
 }
 # Lets monitoring read /healthz?deep=1 without a staff session (Authorization: Bearer …).
 TIPLINE_HEALTH_TOKEN = env_str("TIPLINE_HEALTH_TOKEN", "")
+# Retention (manage.py purge, daily from beat): rejected reports with no case go this many days
+# after rejection; identities and payee details are shredded this long after archiving.
+TIPLINE_PURGE_REJECTED_DAYS = env_int("TIPLINE_PURGE_REJECTED_DAYS", 730, minimum=1)
+TIPLINE_SHRED_IDENTITY_DAYS = env_int("TIPLINE_SHRED_IDENTITY_DAYS", 365, minimum=1)
 TIPLINE_IDENTITY_ACCESS_MINUTES = env_int("TIPLINE_IDENTITY_ACCESS_MINUTES", 30, minimum=1)
 # Approving or paying a reward, or seeing its payee, needs an authenticator code re-entered for
 # that reward within this many minutes.
@@ -256,7 +271,15 @@ X_FRAME_OPTIONS = "DENY"
 if _https:
     # Browsers that have been here once never try plain HTTP again (nginx sends it as well).
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # nginx redirects plain HTTP already; this catches a proxy that forgets to. The load
+    # balancer's health check may call /healthz over plain HTTP on the private network.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS preload (security.W021) is for the owner of the registrable domain to request, not for one
+# county's site under it, so it is left off on purpose.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Everything is served from this origin: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -323,6 +346,11 @@ CELERY_BEAT_SCHEDULE = {
     "lapse-overdue-rewards": {
         "task": "casework.rewards.tasks.lapse_overdue_rewards",
         "schedule": crontab(hour=0, minute=30),  # after midnight: yesterday was the last day
+    },
+    "purge": {
+        "task": "ops.tasks.purge",
+        "schedule": crontab(hour=2, minute=15),  # at night: a quiet database
+        "options": {"expires": 6 * 3600},
     },
 }
 

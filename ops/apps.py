@@ -7,3 +7,6 @@ class OpsConfig(AppConfig):
 
     name = "ops"
     verbose_name = _("Operations")
+
+    def ready(self):
+        from . import tasks  # noqa: F401 — registered in every process, like the beat schedule

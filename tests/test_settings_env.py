@@ -140,7 +140,37 @@ def test_production_without_secret_key_fails(tmp_path, keys_file):
     assert_fails_naming(result, "DJANGO_SECRET_KEY")
 
 
-PRODUCTION = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "s" * 50}
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "s" * 50,
+    "DJANGO_ALLOWED_HOSTS": "jubao.example.gov.cn",
+    "DATABASE_URL": "postgres://tipline@127.0.0.1:5432/tipline",  # parsed, not connected
+}
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_a_missing_variable_in_one_line(tmp_path, keys_file, missing):
+    env = {**PRODUCTION, "TIPLINE_KEYS_FILE": str(keys_file)}
+    del env[missing]
+    assert_fails_naming(start(tmp_path, **env), missing)
+    # manage.py says it in one line, without a traceback.
+    result = manage(tmp_path, "migrate", "--plan", **env)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"Configuration error: {missing} is required when DJANGO_DEBUG=0 (see deploy/env.example)"
+    ]
+
+
+def test_production_refuses_sqlite(tmp_path, keys_file):
+    env = {**PRODUCTION, "TIPLINE_KEYS_FILE": str(keys_file)}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert_fails_naming(start(tmp_path, **env), "DATABASE_URL")
+    result = manage(tmp_path, "check", **env)
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Configuration error: DATABASE_URL must be a postgres:// URL")
+    )
 
 
 def manage(tmp_path, *args, **env):
@@ -235,12 +265,7 @@ def test_file_email_backend_needs_a_path(tmp_path):
 
 
 def test_production_settings_load_when_complete(tmp_path, keys_file):
-    result = start(
-        tmp_path,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="s" * 50,
-        TIPLINE_KEYS_FILE=str(keys_file),
-    )
+    result = start(tmp_path, TIPLINE_KEYS_FILE=str(keys_file), **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", str(keys_file), "False"]
 

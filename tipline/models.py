@@ -92,6 +92,7 @@ class ReporterIdentity(Sealed):
     news_by_sms = models.BooleanField(default=False, editable=False)
 
     SEALED_FIELDS = ("name", "phone", "id_number")
+    BLIND_INDEXES = ("phone_index", "id_number_index")
 
     class Meta:
         verbose_name = _("reporter identity")

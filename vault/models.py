@@ -18,7 +18,9 @@ class Sealed(models.Model):
     """A row with its own data key, wrapped by a versioned key-encryption key."""
 
     SEALED_FIELDS: tuple[str, ...] = ()  # each stored encrypted in the field "<name>_sealed"
+    BLIND_INDEXES: tuple[str, ...] = ()  # equality look-up fields derived from sealed values
     HAS_FILE = False  # content kept encrypted in a file (vault.storage), not in the row
+    SHREDDED = 0  # kek_version of a row whose data key was destroyed (real versions start at 1)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kek_version = models.PositiveIntegerField(editable=False)
@@ -30,7 +32,13 @@ class Sealed(models.Model):
     def _row(self) -> tuple[str, str]:
         return self._meta.db_table, str(self.id)
 
+    @property
+    def is_shredded(self) -> bool:
+        return self.kek_version == self.SHREDDED
+
     def data_key(self) -> bytes:
+        if self.is_shredded:
+            raise crypto.DecryptionError(f"{self._meta.db_table} {self.id} was shredded")
         if not self.wrapped_key:
             dek, self.kek_version, self.wrapped_key = crypto.new_data_key(*self._row())
             self._dek = dek
@@ -44,9 +52,19 @@ class Sealed(models.Model):
     def unseal(self, field: str, blob: bytes) -> bytes:
         return crypto.decrypt(self.data_key(), blob, *self._row(), field)
 
+    def shred(self) -> None:
+        """Destroy the data key, the sealed values and the blind indexes (crypto-shredding): no
+        later backup holds anything that decrypts to them. The row stays, marked shredded;
+        the caller saves it (and removes the file of a row that has one)."""
+        for name in self.SEALED_FIELDS:
+            setattr(self, f"{name}_sealed", None)
+        for name in self.BLIND_INDEXES:
+            setattr(self, name, "")
+        self.wrapped_key, self.kek_version, self._dek = b"", self.SHREDDED, None
+
     def rewrap(self, ring) -> bool:
         """Re-wrap the data key under the ring's current KEK; the data itself is untouched."""
-        if self.kek_version == ring.current_kek:
+        if self.is_shredded or self.kek_version == ring.current_kek:
             return False
         dek = crypto.unwrap_key(self.wrapped_key, *self._row(), self.kek_version, ring)
         self.wrapped_key = crypto.wrap_key(dek, *self._row(), ring.current_kek, ring)
@@ -60,6 +78,8 @@ class Sealed(models.Model):
         that does not open. For whole-vault checks, never for showing anything."""
         from . import storage
 
+        if self.is_shredded:
+            return 0
         checked = 0
         for name in self.SEALED_FIELDS:
             blob = getattr(self, f"{name}_sealed")

@@ -224,6 +224,7 @@ class RewardClaim(Sealed):
     hash of a one-time claim code for payment in person."""
 
     SEALED_FIELDS = ("payee_name", "bank_name", "account_number")
+    BLIND_INDEXES = ("account_index",)
 
     reward = models.OneToOneField(Reward, on_delete=models.PROTECT, related_name="claim_record")
     method = models.CharField(_("how"), max_length=20, choices=Method.choices)

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from config.celery import app
 
+from ..deploy_env import env_example
 from ..test_settings_env import start
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -50,18 +51,6 @@ def test_beat_runs_the_sweep_every_minute_the_scan_hourly_and_the_digest_daily()
     assert schedule["daily-digest"]["task"] == "notifications.tasks.send_digests"
     assert schedule["daily-digest"]["schedule"] == crontab(hour=7, minute=0)
     assert "notifications.tasks.process_event" in app.tasks  # what the outbox hands over
-
-
-def env_example() -> dict[str, str]:
-    """deploy/env.example as systemd reads it (one quoted value keeps its spaces)."""
-    values = {}
-    for line in (BASE_DIR / "deploy/env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, value = line.split("=", 1)
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            values[name] = value
-    return values
 
 
 def test_the_environment_template_loads(tmp_path):

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         total = 0
         for model in sealed_models():
             count = 0
-            stale = model.objects.exclude(kek_version=ring.current_kek).values_list("pk", flat=True)
+            stale = model.objects.exclude(
+                kek_version__in=(ring.current_kek, model.SHREDDED)
+            ).values_list("pk", flat=True)
             for pk in stale.iterator():
                 # One row per transaction: a long rotation never holds many locks, and an
                 # interrupted one is finished by running it again (--rewrap-only).

@@ -14,14 +14,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         failures = []
         for model in sealed_models():
-            rows = checked = 0
+            rows = checked = shredded = 0
             for row in model.objects.iterator(chunk_size=500):
                 rows += 1
+                shredded += row.is_shredded
                 try:
                     checked += row.open_everything()
                 except (DecryptionError, FileNotFoundError) as exc:
                     failures.append(f"{model._meta.label} {row.pk}: {exc.__class__.__name__}")
-            self.stdout.write(f"  {model._meta.label}: {rows} rows, {checked} ciphertexts opened")
+            self.stdout.write(
+                f"  {model._meta.label}: {rows} rows, {checked} ciphertexts opened, "
+                f"{shredded} shredded"
+            )
         if failures:
             raise CommandError(f"{len(failures)} sealed rows do not open; the first: {failures[0]}")
         self.stdout.write(self.style.SUCCESS("Every sealed row opens with this key ring."))
