@@ -14,7 +14,8 @@ from casework.assessment.models import AssessmentFreeze, CaseFalsification, Repe
 from casework.errors import ServiceError
 from casework.models import AuditEntry, CaseDocument
 from org import roles
-from tests.casework.test_concurrency import race, reload_user
+from tests.casework.test_concurrency import reload_user
+from tests.threads import race
 from vault import storage
 
 from .conftest import clean_png, decide, make_report, make_staff

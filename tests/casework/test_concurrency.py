@@ -22,6 +22,7 @@ from casework import audit, services
 from casework.models import AuditEntry, Case, DocumentType, State
 from tipline.models import Report
 
+from ..threads import race
 from .conftest import new_report
 from .test_workflow import file_docs
 
@@ -44,29 +45,6 @@ def default_checklist(transactional_db):
             code=code,
             defaults={"name": name, "order": order, "required_when": when, "generated": generated},
         )
-
-
-def race(*calls):
-    """Run each call in its own thread, released together; return [(result, exception)]."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            outcomes[i] = (call(), None)
-        except Exception as exc:
-            outcomes[i] = (None, exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
-    return outcomes
 
 
 def reload_user(user):

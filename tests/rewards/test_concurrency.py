@@ -5,13 +5,10 @@ reward: exactly one payment, one audit entry for it, one move of the case to 奖
 seven are told it is already paid (they get the first payment back, flagged) and change nothing.
 """
 
-import threading
-
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from casework import audit
@@ -19,6 +16,7 @@ from casework.models import AuditEntry, Case, CaseDocument
 from casework.rewards import services as rewards
 from casework.rewards.models import Reward, RewardPayment
 
+from ..threads import race
 from .helpers import step_up
 
 pytestmark = [
@@ -30,29 +28,6 @@ pytestmark = [
 ]
 
 THREADS = 8
-TIMEOUT = 60
-
-
-def race(calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            outcomes[i] = (call(), None)
-        except Exception as exc:
-            outcomes[i] = (None, exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
-    return outcomes
 
 
 def test_eight_concurrent_payments_make_one(claimed, cast):
@@ -64,7 +39,7 @@ def test_eight_concurrent_payments_make_one(claimed, cast):
         user = get_user_model().objects.get(pk=cast["finance"].pk)  # one instance per thread
         return lambda: rewards.pay(reward.pk, user, voucher_number=f"PZ-{i}", paid_on=today)
 
-    outcomes = race([pay(i) for i in range(THREADS)])
+    outcomes = race(*[pay(i) for i in range(THREADS)])
     errors = [exc for _result, exc in outcomes if exc is not None]
     assert errors == []
     payments = [result for result, _exc in outcomes]
@@ -96,17 +71,13 @@ def test_pay_and_cancel_race_one_wins(claimed, cast):
     step_up(cast["finance"], reward)
     fin, sup = cast["finance"].pk, cast["supervisor"].pk
     outcomes = race(
-        [
-            lambda: rewards.pay(
-                reward.pk,
-                get_user_model().objects.get(pk=fin),
-                voucher_number="PZ-1",
-                paid_on=timezone.localdate(),
-            ),
-            lambda: rewards.cancel(
-                reward.pk, get_user_model().objects.get(pk=sup), "举报人系当事人"
-            ),
-        ]
+        lambda: rewards.pay(
+            reward.pk,
+            get_user_model().objects.get(pk=fin),
+            voucher_number="PZ-1",
+            paid_on=timezone.localdate(),
+        ),
+        lambda: rewards.cancel(reward.pk, get_user_model().objects.get(pk=sup), "举报人系当事人"),
     )
     winners = [r for r, exc in outcomes if exc is None]
     losers = [exc for r, exc in outcomes if exc is not None]
