@@ -76,7 +76,8 @@ def anchored(pattern: str) -> str:
 
 def _field_schema(name: str, field: forms.Field) -> dict:
     if name in BOOLEAN_FIELDS:
-        return {"type": "boolean", "description": _DESCRIPTIONS[name]}
+        # null means "not given", as for every optional field
+        return {"type": "boolean", "nullable": True, "description": _DESCRIPTIONS[name]}
     out: dict = {"type": "string"}
     if name == "category":
         out["enum"] = list(Category.values)
@@ -193,6 +194,22 @@ def schema() -> dict:
                     "additionalProperties": False,
                     "required": required,
                     "properties": props,
+                    # A text when there is news needs the number to send it to.
+                    "anyOf": [
+                        {
+                            "properties": {
+                                "news_by_sms": {
+                                    "type": "boolean",
+                                    "nullable": True,
+                                    "enum": [False, None],
+                                }
+                            }
+                        },
+                        {
+                            "required": ["reporter_phone"],
+                            "properties": {"reporter_phone": {"type": "string", "minLength": 1}},
+                        },
+                    ],
                 },
                 "ReportCreated": {
                     "type": "object",

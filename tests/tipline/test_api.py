@@ -330,3 +330,21 @@ def test_api_refuses_what_its_document_refuses(client, payload, changes, field):
 )
 def test_api_receipt_must_be_in_the_documented_form(client, receipt):
     assert_json_error(post_json(client, STATUS, {"receipt": receipt}), 400, "receipt")
+
+
+def test_the_document_says_a_news_text_needs_a_phone(client, township):
+    """Held to its document (the API fuzz run checks both ways): news_by_sms true without
+    reporter_phone is refused, and the schema says so."""
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ReportIn"]
+    phone_branch = next(b for b in schema["anyOf"] if "required" in b)
+    assert phone_branch["required"] == ["reporter_phone"]
+    body = {
+        "category": "sex_determination",
+        "township": township.code,
+        "description": "某诊所用B超鉴定胎儿性别，收费两千元。",
+        "news_by_sms": True,
+    }
+    response = client.post("/api/v1/reports", body, content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["news_by_sms"]
+    assert not Report.objects.exists()
