@@ -27,9 +27,12 @@ def isolated_secrets(settings, tmp_path, _session_keys):
     settings.TIPLINE_ATTACHMENT_DIR = tmp_path / "attachments"
     keyring.reset_cache()
     cache.clear()
+    ring = _session_keys.read_bytes()
     yield
     keyring.reset_cache()
     cache.clear()
+    # Every later test relies on it: a test that rotates keys must work on a copy.
+    assert _session_keys.read_bytes() == ring, "this test rewrote the shared session key ring"
 
 
 @pytest.fixture(autouse=True)

@@ -165,8 +165,23 @@ def test_dry_run_lists_and_changes_nothing(township, cast, clock, capsys):
 # --- identities -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def private_ring(settings, tmp_path, _session_keys):
+    """A copy of the session key ring that rotate_keys may rewrite (never the shared one)."""
+    import shutil
+
+    from vault import keyring
+
+    path = tmp_path / "ring" / "keys.json"
+    path.parent.mkdir()
+    shutil.copy(_session_keys, path)
+    settings.TIPLINE_KEYS_FILE = str(path)
+    keyring.reset_cache()
+    return path
+
+
 def test_identities_and_payee_details_of_old_settled_cases_are_shredded(
-    township, cast, units, clock, capsys
+    township, cast, units, clock, capsys, private_ring
 ):
     clock(400)
     case, report = archived_with_paid_reward(township, cast, units)
