@@ -7,7 +7,7 @@ from django_otp.admin import OTPAdminSite
 
 # Django's own Chinese catalogue titles each list filter "以 <field>"; this project's catalogue,
 # which takes precedence, reads "按<field>". Marked here so makemessages keeps the entry.
-gettext_noop("By %(filter_title)s")
+gettext_noop(" By %(filter_title)s ")
 
 # Models of other packages whose own names are English only (not translatable there).
 MODEL_NAMES = {("otp_totp", "totpdevice"): _("authenticator apps")}

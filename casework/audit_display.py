@@ -30,8 +30,8 @@ from .models import AuditEntry, Case, CaseDocument, DocumentType, IdentityReques
 # Labels of the keys actions store in their data. A key without a label is shown as it is.
 LABELS = {
     "transition": gettext_lazy("step"),
-    "source": gettext_lazy("from"),
-    "target": gettext_lazy("to"),
+    "source": gettext_lazy("state before"),
+    "target": gettext_lazy("state after"),
     "receiving_unit": gettext_lazy("receiving unit"),
     "transferred_on": gettext_lazy("date of transfer"),
     "report": gettext_lazy("report"),
@@ -161,7 +161,10 @@ class Names:
             if isinstance(data.get("county"), str):
                 wanted["org.county"].add(data["county"])
         self.users = self._by_pk(get_user_model().objects.all(), wanted["auth.user"], _int)
-        self.cases = self._by_pk(Case.objects.only("id", "number"), wanted["casework.case"], _int)
+        # state too: the case machine reads it whenever a case is loaded
+        self.cases = self._by_pk(
+            Case.objects.only("id", "number", "state"), wanted["casework.case"], _int
+        )
         self.reports = self._by_pk(
             Report.objects.select_related("township").only("id", "received_at", "township__name"),
             wanted["tipline.report"],
@@ -175,7 +178,11 @@ class Names:
         self.units = self._by_pk(Unit.objects.only("id", "name"), wanted["org.unit"], _int)
         self.identity_requests = self._by_pk(
             IdentityRequest.objects.select_related("report__township", "report__case").only(
-                "id", "report__received_at", "report__township__name", "report__case__number"
+                "id",
+                "report__received_at",
+                "report__township__name",
+                "report__case__number",
+                "report__case__state",
             ),
             wanted["casework.identityrequest"],
             _int,
@@ -202,7 +209,11 @@ class Names:
         from .rewards.models import Reward
 
         return self._by_pk(
-            Reward.objects.select_related("case").only("id", "case__number"), ids, _int
+            Reward.objects.select_related("case").only(
+                "id", "state", "case__id", "case__number", "case__state"
+            ),
+            ids,
+            _int,
         )
 
     # --- names of things ---

@@ -156,7 +156,7 @@ class ReportMessage(models.Model):
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="messages", verbose_name=_("report")
     )
-    author = models.CharField(_("from"), max_length=10, choices=Author.choices)
+    author = models.CharField(_("written by"), max_length=10, choices=Author.choices)
     body = models.TextField(_("message"))
     visible_to_reporter = models.BooleanField(_("shown to the reporter"), default=True)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)

@@ -65,15 +65,17 @@ def home(request):
 def report(request):
     if request.method == "GET":
         return render(request, "tipline/report_form.html", {"form": ReportForm()})
+    # The same form again (a reload of the receipt page): told so at once, before the attempt
+    # counts, so reloading never throttles anyone. One indexed look-up, nothing decoded.
+    token = submissions.valid(request.POST.get(submissions.FIELD))
+    if at := submissions.spent_at(token):
+        return _already_received(request, at)
     try:
-        # Counted before anything of the request is looked at, valid or not.
+        # Counted before anything else of the request is looked at, valid or not.
         throttle.admit_report_attempt(request.client_bucket)
     except throttle.Throttled as exc:
         return _report_throttled(request, exc)
     form = ReportForm(request.POST, request.FILES)
-    token = form.submission()
-    if at := submissions.spent_at(token):
-        return _already_received(request, at)
     if not form.is_valid():
         return render(request, "tipline/report_form.html", {"form": form}, status=400)
     try:
@@ -247,7 +249,7 @@ def _verify_url(request) -> str:
 def verify_info(request):
     """Check a receipt file: uploaded (or pasted), checked in memory against the public key,
     never stored; then how the check works, for those who want to do it themselves."""
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     result, status = None, 200
     if request.method == "POST":
         if form.is_valid():

@@ -56,7 +56,7 @@ def audit_export(request):
         _("No."),
         _("Time"),
         _("Person"),
-        _("What happened"),
+        _("What was done"),
         _("Object"),
         _("Details"),
         _("Action code"),

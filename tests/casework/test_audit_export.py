@@ -17,7 +17,7 @@ def test_auditor_exports_the_log_as_csv_and_the_export_is_audited(login, cast, c
     text = b"".join(response.streaming_content).decode()
     assert text.startswith("\ufeff")  # spreadsheet programs read it as UTF-8
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0][:7] == ["编号", "时间", "人员", "事项", "对象", "内容", "操作代码"]
+    assert rows[0][:7] == ["序号", "时间", "人员", "事项", "对象", "内容", "操作代码"]
     actions = {row[6] for row in rows[1:]}
     assert actions == {"case.opened"}
     exported = AuditEntry.objects.filter(action="audit.exported").get()

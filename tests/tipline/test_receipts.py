@@ -4,7 +4,6 @@ import base64
 import hashlib
 from datetime import timedelta
 
-
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.utils import timezone
@@ -147,9 +146,7 @@ def test_receipt_file_fails_with_another_key_or_a_broken_signature(signed):
 def test_receipt_file_verifies_as_documented_on_the_verify_page(signed, client):
     """A third party following /receipt/verify/ (no Tipline code) can check the signature."""
     _report, receipt, text, pem = signed
-    lines = dict(
-        line.split(": ", 1) for line in text.splitlines()[1:] if not line.startswith("#")
-    )
+    lines = dict(line.split(": ", 1) for line in text.splitlines()[1:] if not line.startswith("#"))
     assert lines["receipt-sha256"] == hashlib.sha256(receipt.encode()).hexdigest()
     signed_text = "\n".join(
         [receipts.FILE_HEADER, lines["receipt-sha256"], lines["received-at"]]

@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='reportmessage',
             name='author',
-            field=models.CharField(choices=[('reporter', 'Reporter'), ('staff', 'Staff')], max_length=10, verbose_name='from'),
+            field=models.CharField(choices=[('reporter', 'Reporter'), ('staff', 'Staff')], max_length=10, verbose_name='written by'),
         ),
         migrations.AlterField(
             model_name='reportmessage',
