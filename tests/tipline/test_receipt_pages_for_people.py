@@ -3,8 +3,8 @@ Chinese with local time that anyone can check by uploading it, a throttle that k
 typed, a favicon, and every public page small."""
 
 import re
-from pathlib import Path
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
