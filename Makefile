@@ -58,6 +58,13 @@ messages: $(VENV)/.installed
 		--ignore=bench --ignore=scripts --ignore=docs
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# PNGs of the main citizen (phone) and staff (desktop) pages into docs/screenshots/, taken in
+# Debian's Chromium (/usr/bin/chromium) from the demo data through the end-to-end set-up.
+screenshots: $(VENV)/.installed
+	@test -x /usr/bin/chromium || { echo "Needs Debian's chromium (apt-get install chromium)"; exit 1; }
+	TIPLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
+		tests/e2e/test_screenshots.py
+
 # Fails on any message missing from the Chinese catalogue, fuzzy, or not compiled (CI runs it).
 check-messages: $(VENV)/.installed
 	scripts/check_messages.sh

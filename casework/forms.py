@@ -1,5 +1,6 @@
 """Staff forms. Rules stay in casework.services; these only parse input."""
 
+import re
 from datetime import timedelta
 
 from django import forms
@@ -103,6 +104,7 @@ class StaffTipForm(ReportForm):
     )
     received_at = forms.DateTimeField(
         label=_("Received on (date and time)"),
+        required=False,  # left empty: now
         help_text=_(
             "When the call came in, the letter arrived or the person came: who reported first "
             "depends on it. A letter counts from the day it arrived."
@@ -114,7 +116,10 @@ class StaffTipForm(ReportForm):
         label=_("Reference"),
         max_length=100,
         required=False,
-        help_text=_("Letter number, the time and line of the call, the mailbox opening…"),
+        help_text=_(
+            "Letter number, the time of the call, the mailbox opening… Never the reporter's "
+            "name or number: this field is not encrypted."
+        ),
     )
 
     field_order = ["channel", "received_at", "channel_reference"]
@@ -134,9 +139,22 @@ class StaffTipForm(ReportForm):
             "%Y-%m-%dT%H:%M"
         )
 
+    def clean_channel_reference(self):
+        value = self.cleaned_data.get("channel_reference", "")
+        digits = re.sub(r"[\s\-]", "", value)
+        # A mobile or ID number typed here would sit in clear where the identity is sealed.
+        if re.search(r"1[3-9]\d{9}|\d{17}[\dXx]", digits):
+            raise forms.ValidationError(
+                _(
+                    "This looks like a phone or ID number. Enter the reporter's numbers in the "
+                    "reporter fields below, where they are encrypted."
+                )
+            )
+        return value
+
     def clean_received_at(self):
-        value = self.cleaned_data["received_at"]
         now = timezone.now()
+        value = self.cleaned_data.get("received_at") or now
         if value > now + timedelta(minutes=5):  # a clock a little ahead is no reason to refuse
             raise forms.ValidationError(_("This time is in the future."))
         if value < now - timedelta(days=MAX_DAYS_LATE):

@@ -167,6 +167,24 @@ def test_a_tip_cannot_arrive_in_the_future(login, cast, township):
     assert not Report.objects.exists()
 
 
+def test_a_reporter_number_in_the_reference_is_refused(login, cast, township):
+    """The reference is stored in clear: a caller's mobile typed there would escape the seal."""
+    response = login(cast["clerk"]).post(
+        "/staff/reports/new/",
+        {
+            "channel": "phone",
+            "received_at": local_input(timezone.now()),
+            "channel_reference": "来电 139-1234-5678",
+            "category": "sex_determination",
+            "township": township.code,
+            "description": "来电反映：镇东诊所用B超鉴定胎儿性别。",
+        },
+    )
+    assert response.status_code == 400
+    assert "这看起来像电话号码或身份证号码" in response.content.decode()
+    assert not Report.objects.exists()
+
+
 # --- identity pages -----------------------------------------------------------------------------
 
 

@@ -656,7 +656,7 @@ def test_report_to_penalty_through_the_views(login, cast, units, report):
     # Each step reads as a sentence naming who took it, in the site's language.
     assert "investigator 开始调查" in history
     assert "supervisor 批准查处" in history
-    assert "clerk 受理举报并立案（受理）" in history
+    assert "clerk 受理举报并立案" in history
     for action in ("case.opened", "case.assigned", "document.uploaded"):
         assert f'data-action="{action}"' in history
     assert history.count('data-action="case.transition"') == 2
