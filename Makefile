@@ -59,9 +59,12 @@ messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # PNGs of the main citizen (phone) and staff (desktop) pages into docs/screenshots/, taken in
-# Debian's Chromium (/usr/bin/chromium) from the demo data through the end-to-end set-up.
+# Debian's Chromium (/usr/bin/chromium) from the demo data through the end-to-end set-up. Needs a
+# Chinese font (fonts-wqy-microhei).
 screenshots: $(VENV)/.installed
 	@test -x /usr/bin/chromium || { echo "Needs Debian's chromium (apt-get install chromium)"; exit 1; }
+	@test -n "$$(fc-list :lang=zh 2>/dev/null)" || { echo "Needs a Chinese font, or every \
+character shows as a box (apt-get install fonts-wqy-microhei)"; exit 1; }
 	TIPLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
 		tests/e2e/test_screenshots.py
 

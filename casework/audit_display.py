@@ -323,6 +323,8 @@ class Names:
             return self.townships.get(value, value)
         if key == "county" and isinstance(value, str):
             return self.counties.get(value, value)
+        if key in ("policy", "delivery"):
+            return f"#{value}"
         if key == "filter":
             from .audit_catalogue import describe
 

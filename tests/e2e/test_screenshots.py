@@ -39,12 +39,13 @@ DESKTOP_SMALL = {**DESKTOP, "viewport": {"width": 1200, "height": 760}}
 COLOURS = 96  # a palette this size keeps text crisp and each file a few tens of KB
 
 
-def save(page, name: str, *, scroll_to: str | None = None) -> Path:
+def save(page, name: str, *, scroll_to: str | None = None, block: str = "start") -> Path:
     """The visible part of the page (not the whole length), quantised and optimised."""
     if scroll_to:
         page.locator(scroll_to).first.scroll_into_view_if_needed()
         page.evaluate(
-            "sel => document.querySelector(sel).scrollIntoView({block: 'start'})", scroll_to
+            "([sel, block]) => document.querySelector(sel).scrollIntoView({block})",
+            [scroll_to, block],
         )
     png = page.screenshot(full_page=False)
     image = Image.open(io.BytesIO(png)).convert("RGB")
@@ -96,7 +97,9 @@ def test_screenshots(live_server, browser, tmp_path):
     not_a_photo.write_bytes(b"not really a photo")
     phone.locator("input[name=evidence]").set_input_files(not_a_photo)
     phone.locator("main form button[type=submit]").click()
-    written.append(save(phone, "citizen-file-refused", scroll_to=".field.has-error"))
+    written.append(
+        save(phone, "citizen-file-refused", scroll_to=".field.has-error", block="center")
+    )
 
     phone.locator("input[name=evidence]").set_input_files([])
     phone.locator("main form button[type=submit]").click()
@@ -138,7 +141,8 @@ def test_screenshots(live_server, browser, tmp_path):
 
     archived = Case.objects.filter(state=State.ARCHIVED).first()
     supervisor.goto(f"{base}/staff/cases/{archived.pk}/")
-    written.append(save(supervisor, "staff-case-history", scroll_to="#deadlines"))
+    written.append(save(supervisor, "staff-case-deadlines", scroll_to="#deadlines"))
+    written.append(save(supervisor, "staff-case-history", scroll_to="#history", block="end"))
 
     auditor = signed_in(browser, base, "auditor", DESKTOP_SMALL)
     auditor.goto(base + "/staff/audit/")
