@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test worker beat lint format messages lock clean
+.PHONY: run test worker beat lint format messages check-messages screenshots lock clean
 
 # Installs exactly the versions CI tested, checked against their hashes (requirements/*.lock).
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
@@ -54,8 +54,23 @@ format: $(VENV)/.installed
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests \
+		--ignore=bench --ignore=scripts --ignore=docs
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# PNGs of the main citizen (phone) and staff (desktop) pages into docs/screenshots/, taken in
+# Debian's Chromium (/usr/bin/chromium) from the demo data through the end-to-end set-up. Needs a
+# Chinese font (fonts-wqy-microhei).
+screenshots: $(VENV)/.installed
+	@test -x /usr/bin/chromium || { echo "Needs Debian's chromium (apt-get install chromium)"; exit 1; }
+	@test -n "$$(fc-list :lang=zh 2>/dev/null)" || { echo "Needs a Chinese font, or every \
+character shows as a box (apt-get install fonts-wqy-microhei)"; exit 1; }
+	TIPLINE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
+		tests/e2e/test_screenshots.py
+
+# Fails on any message missing from the Chinese catalogue, fuzzy, or not compiled (CI runs it).
+check-messages: $(VENV)/.installed
+	scripts/check_messages.sh
 
 clean:
 	rm -rf $(VENV) var

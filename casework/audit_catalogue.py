@@ -108,13 +108,27 @@ def describe(action: str) -> str:
         return action
 
 
-def sentence(entry) -> str:
-    """One line of a case history: who did what, in words ("张三 开始调查")."""
-    actor = entry.actor.get_full_name() or entry.actor.username if entry.actor else "—"
+def sentence(entry, actor: str | None = None) -> str:
+    """One line of a case history or the audit page: who did what, in words ("张三 开始调查").
+
+    ``actor`` is the person's display name (found by the caller for a whole page); entries the
+    system or a reporter made have no actor, and their description says who acted."""
+    if actor is None:
+        from org.people import display_name
+
+        actor = display_name(entry.actor) if entry.actor_id else ""
     if entry.action == Action.CASE_TRANSITION:
         from .steps import STEPS
 
-        step = STEPS.get(entry.data.get("transition", ""))
+        step = STEPS.get((entry.data or {}).get("transition", ""))
         if step is not None:
-            return str(step.history) % {"actor": actor}
-    return f"{actor} · {describe(entry.action)}"
+            return str(step.history) % {"actor": actor or _("the system")}
+    if not actor:
+        return describe(entry.action)
+    return str(_("%(actor)s %(did)s")) % {"actor": actor, "did": _predicate(entry.action)}
+
+
+def _predicate(action: str) -> str:
+    """The description as what the actor did ("Signed in" → "signed in" after a name)."""
+    text = describe(action)
+    return text[:1].lower() + text[1:] if text[:1].isascii() else text

@@ -56,13 +56,20 @@ def demo_cases(township) -> list[str]:
     unit = Unit.objects.get(township=township, kind=Unit.Kind.FAMILY_PLANNING)
     receipts = []
 
-    def new_case(text, *, days_ago=0, birth_permit=False):
+    def new_case(
+        text,
+        *,
+        category=Category.SEX_DETERMINATION,
+        subject="某诊所",
+        days_ago=0,
+        birth_permit=False,
+    ):
         report, receipt = intake.create_report(
             intake.ReportInput(
-                category=Category.SEX_DETERMINATION,
+                category=category,
                 township_id=township.id,
                 description=text,
-                subject_name="某诊所",
+                subject_name=subject,
                 subject_address=f"{township.name}建设路",
             ),
             received_at=timezone.now() - timedelta(days=days_ago),
@@ -78,11 +85,24 @@ def demo_cases(township) -> list[str]:
     case = investigate(new_case("有人在村卫生室旁出租屋内做性别鉴定。"))
     _file(case, investigator, "registration_form", "interview_record")  # 调查, incomplete
 
-    case = investigate(new_case("私人诊所为怀孕五个月妇女引产，疑为选择性别。", birth_permit=True))
+    case = investigate(
+        new_case(
+            "私人诊所为怀孕五个月妇女引产，疑为选择性别。",
+            category=Category.SEX_SELECTIVE_ABORTION,
+            subject="某私人诊所",
+            birth_permit=True,
+        )
+    )
     _file(case, investigator, *BASE_DOCS, "penalty_decision")
     services.penalize(case.pk, supervisor, "没收违法所得，罚款三万元。")  # 查处, file incomplete
 
-    case = investigate(new_case("某药店无处方销售米非司酮。"))
+    case = investigate(
+        new_case(
+            "某药店无处方销售米非司酮。",
+            category=Category.ABORTION_DRUG_SALE,
+            subject="某药店",
+        )
+    )
     _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt")
     services.penalize(case.pk, supervisor, "罚款两万元，吊销执业许可。")
     pay_out(case, receipts[-1])  # 奖励: approved, claimed and paid (casework/rewards)
@@ -97,11 +117,24 @@ def demo_cases(township) -> list[str]:
     case = investigate(new_case("据称某人介绍孕妇外出鉴定性别。"))
     services.find_unfounded(case.pk, supervisor, "经走访核查，未发现违法事实。")  # 查无实据
 
-    case = investigate(new_case("团伙组织孕妇鉴定并引产，涉嫌犯罪。"))
+    case = investigate(
+        new_case(
+            "团伙组织孕妇鉴定胎儿性别并引产女胎，涉嫌犯罪。",
+            category=Category.SEX_SELECTIVE_ABORTION,
+            subject="某团伙",
+        )
+    )
     services.transfer(case.pk, supervisor, "县公安局刑侦大队", timezone.localdate())  # 移送
 
     # An old case, past its 90-day decision deadline: age it (demo data only).
-    case = investigate(new_case("半年前举报的非法B超点。", days_ago=120))
+    case = investigate(
+        new_case(
+            "半年前举报：无证人员开设非法B超点。",
+            category=Category.ILLEGAL_PRACTICE,
+            subject="无证B超点",
+            days_ago=120,
+        )
+    )
     accepted = timezone.now() - timedelta(days=110)
     Case.objects.filter(pk=case.pk).update(
         accepted_at=accepted,

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .states import OPEN, PERM_ASSIGN, PERM_DECIDE, PERM_EXTEND, PERM_INVESTIGATE, State
+from .states import (
+    OPEN,
+    PERM_ASSIGN,
+    PERM_DECIDE,
+    PERM_EXTEND,
+    PERM_INVESTIGATE,
+    PERM_TRIAGE,
+    State,
+)
 
 
 @dataclass(frozen=True)
@@ -52,4 +60,12 @@ def give_feedback(user, case) -> Refusal | None:
         return NOT_ALLOWED
     if not case.closed_at:
         return Refusal(_("Feedback is given once the case has an outcome."))
+    return None
+
+
+def message_reporter(user) -> Refusal | None:
+    """Clerks ask the reporter for missing facts before accepting; investigators ask during the
+    investigation."""
+    if not (user.has_perm(PERM_TRIAGE) or user.has_perm(PERM_INVESTIGATE)):
+        return NOT_ALLOWED
     return None

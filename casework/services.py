@@ -6,7 +6,7 @@ not) and the preconditions, and writes its audit entry in the same transaction, 
 its record stand or fall together.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -83,7 +83,7 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
         # language this clerk happens to use.
         with translation.override(settings.LANGUAGE_CODE):
             text = str(RejectionReason(reason).label)
-            body = f"{_('Not accepted')}: {text}" + (f"\n{note}" if note else "")
+            body = _("Not accepted: %(reason)s") % {"reason": text} + (f"\n{note}" if note else "")
         ReportMessage.objects.create(report=report, author=ReportMessage.Author.STAFF, body=body)
         audit.record(user, Action.REPORT_REJECTED, report, reason=reason)
         outbox.record("reporter.news", report)  # notify: a text, if the reporter asked for one
@@ -157,13 +157,39 @@ def link_report(report_id, case_id, user) -> Case:
     return case
 
 
-def register_staff_tip(user, data: intake.ReportInput, channel: str, files=()):
-    """A tip taken by phone, from the mailbox, by letter or in person, entered by staff."""
+def register_staff_tip(
+    user,
+    data: intake.ReportInput,
+    channel: str,
+    files=(),
+    *,
+    received_at=None,
+    channel_reference: str = "",
+    submission: str | None = None,
+):
+    """A tip taken by phone, from the mailbox, by letter or in person, entered by staff, with
+    the time it really arrived (the first reporter wins) and where its original is."""
     _require(user, PERM_TRIAGE)
     scope.require(user, data.township_id)
+    if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
+        raise ServiceError(_("A tip cannot be received in the future."))
     with transaction.atomic():
-        report, receipt = intake.create_report(data, channel=channel, files=files)
-        audit.record(user, Action.REPORT_REGISTERED, report, channel=channel)
+        report, receipt = intake.create_report(
+            data,
+            channel=channel,
+            files=files,
+            received_at=received_at,
+            channel_reference=channel_reference,
+            submission=submission,
+        )
+        audit.record(
+            user,
+            Action.REPORT_REGISTERED,
+            report,
+            channel=channel,
+            received_at=report.received_at,
+            reference=channel_reference,
+        )
     return report, receipt
 
 
@@ -333,8 +359,9 @@ def give_feedback(case_id, user, body: str) -> Case:
 
 
 def message_reporter(report_id, user, body: str) -> ReportMessage:
-    """A question or note to the reporter, shown on their receipt page."""
-    _require(user, PERM_INVESTIGATE)
+    """A question or note to the reporter, shown on their receipt page: a clerk asking for
+    missing facts before accepting, an investigator during the investigation."""
+    _ensure(rules.message_reporter(user))
     if not body.strip():
         raise ServiceError(_("Write the message to the reporter."))
     with transaction.atomic():
@@ -354,14 +381,33 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
     """Write the encrypted file, then the row and its audit entry; remove the file on failure.
 
     ``content`` is bytes, or a callable that makes them from the locked case (generated forms
-    are rendered from what the case holds once it is locked, not before).
+    are rendered from what the case holds once it is locked, not before), given the version.
     """
     written = None
     try:
         with transaction.atomic():
             case = _locked_case(case_id, user)
             _ensure(rules.file_document(user, case))
-            data = content(case) if callable(content) else content
+            earlier = None
+            extra = {}
+            if generated:
+                # Generated again: a new version that replaces the earlier one (which stays in
+                # the file, shown as replaced), never a silent second copy.
+                earlier = (
+                    CaseDocument.objects.filter(case=case, doc_type=doc_type, generated=True)
+                    .order_by("-uploaded_at", "-pk")
+                    .first()
+                )
+                version = (
+                    1
+                    + CaseDocument.objects.filter(
+                        case=case, doc_type=doc_type, generated=True
+                    ).count()
+                )
+                extra = {"version": version}
+                if earlier is not None:
+                    extra["replaces"] = str(earlier.pk)
+            data = content(case, **extra) if callable(content) else content
             doc = CaseDocument(
                 case=case,
                 doc_type=doc_type,
@@ -374,7 +420,7 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
             )
             written = storage.write(doc, data)
             doc.save()
-            audit.record(user, action, case, document=str(doc.id), type=doc_type.code)
+            audit.record(user, action, case, document=str(doc.id), type=doc_type.code, **extra)
             # notify: a step this filing made possible awaits a supervisor (once per step)
             ready = [step.name for step in steps.ready_for_approval(case, user)]
             if ready:
@@ -386,6 +432,7 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
         if written:
             written.unlink(missing_ok=True)
         raise
+    doc.version = extra.get("version", 1)  # for the caller's message; the file says it too
     return doc
 
 

@@ -108,6 +108,7 @@ def has_document(code: str) -> Callable:
         return case.documents.filter(doc_type__code=code).exists()
 
     check.__name__ = f"has_{code}"
+    check.document_code = code  # lets a list ask the database for cases that meet it
     return check
 
 
@@ -120,14 +121,19 @@ def file_complete(case) -> bool:
 # --- effects ------------------------------------------------------------------------------
 
 
+def closing_deadlines(today):
+    """(feedback due, archive due) for a case decided today. A case is archived only after the
+    reporters were told, so its archive deadline is never before its feedback deadline."""
+    feedback = deadlines.due("feedback", today)
+    return feedback, max(deadlines.due("archive", today), feedback)
+
+
 def close(case, user, now) -> None:
     """A decision (查处, 查无实据, 移送) starts the feedback and archive deadlines once."""
     if case.closed_at:
         return
-    today = timezone.localdate(now)
     case.closed_at = now
-    case.feedback_due = deadlines.due("feedback", today)
-    case.archive_due = deadlines.due("archive", today)
+    case.feedback_due, case.archive_due = closing_deadlines(timezone.localdate(now))
 
 
 def record_approval(case, user, now) -> None:
@@ -300,3 +306,60 @@ def offered(case, user) -> list[tuple[Step, Promise | None]]:
         for step in steps_from(case.state)
         if step.by_hand and user.has_perm(step.permission)
     ]
+
+
+# --- what the case page tells people about the steps ---------------------------------------
+
+# Who takes a step, by its permission: named so a person who cannot take it knows whom to ask.
+TAKEN_BY = {
+    PERM_INVESTIGATE: _("the investigator"),
+    PERM_DECIDE: _("a supervisor"),
+    PERM_ARCHIVE: _("a supervisor"),
+    PERM_PAY_REWARD: _("finance"),
+}
+
+
+def outlook(case, user) -> list[dict]:
+    """Every step from the case's state, with what it still needs and who takes it: what an
+    investigator sees after filing a document (a step this user cannot take included)."""
+    return [
+        {
+            "step": step,
+            "blocked": step.blocker(case),
+            "yours": user.has_perm(step.permission),
+            "taken_by": TAKEN_BY.get(step.permission, ""),
+        }
+        for step in steps_from(case.state)
+        if step.by_hand
+    ]
+
+
+def summary(step: Step, case, today=None) -> list[str]:
+    """What taking this step will do, in sentences: shown on the confirmation of a decisive
+    step, read from the step's own declaration (its confirm text and its effects)."""
+    today = today or timezone.localdate()
+    lines = [str(step.confirm)] if step.confirm else []
+    if close in step.effects and not case.closed_at:
+        feedback, archive = closing_deadlines(today)
+        lines.append(
+            str(
+                _(
+                    "The reporters must be told the outcome by %(feedback)s; the case must be "
+                    "archived by %(archive)s."
+                )
+            )
+            % {"feedback": feedback.isoformat(), "archive": archive.isoformat()}
+        )
+    if propose_reward in step.effects:
+        from .rewards.models import Reward
+
+        if not Reward.objects.filter(case=case).exists():
+            lines.append(
+                str(
+                    _(
+                        "A reward will be proposed for the first eligible report; a supervisor "
+                        "who is not the case's investigator approves it."
+                    )
+                )
+            )
+    return lines

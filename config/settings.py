@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "casework.apps.TOTPConfig",  # django_otp.plugins.otp_totp, with a Chinese name in the admin
     "django_fsm",
     # Foundations first, then the layers above them (imports only ever point down this list).
     "org",

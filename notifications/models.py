@@ -15,18 +15,24 @@ class Event(models.Model):
     """Something people must hear of, written in the same transaction as the change."""
 
     kind = models.CharField(_("kind"), max_length=60, db_index=True)
-    object_type = models.CharField(max_length=60, blank=True)  # app_label.model
-    object_id = models.CharField(max_length=64, blank=True)
+    object_type = models.CharField(_("kind of object"), max_length=60, blank=True)  # app.model
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
     township = models.ForeignKey(
-        "org.Township", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Township",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("township"),
     )
-    data = models.JSONField(default=dict, blank=True)  # ids and dates only, never content
+    # ids and dates only, never content
+    data = models.JSONField(_("details"), default=dict, blank=True)
     # Set when an event must happen once only (a reminder per deadline and stage, a digest
     # per person and day): recording it again is a no-op.
-    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    key = models.CharField(_("once-only key"), max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
     # The broker accepted it (the sweep still takes it if no worker processed it in time).
-    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed to the worker"), null=True, blank=True)
     # Its recipients were worked out and its deliveries written.
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True, db_index=True)
 
@@ -53,30 +59,33 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("No longer needed")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
     # "<event>:<recipient>:<channel>": unique, so a task run twice sends nothing twice.
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(_("once-only key"), max_length=200, unique=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        verbose_name=_("recipient"),
     )
     # For a reporter: the report whose (sealed) mobile number the text goes to. The number is
     # decrypted only while sending, never stored here.
-    reporter_of = models.CharField(max_length=36, blank=True)
+    reporter_of = models.CharField(_("reporter of report"), max_length=36, blank=True)
     channel = models.CharField(_("notification channel"), max_length=10, choices=Channel.choices)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
-    link = models.CharField(max_length=300, blank=True)  # a path on this site
+    link = models.CharField(_("link"), max_length=300, blank=True)  # a path on this site
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     # A sender holds the delivery until then; a sender that died loses it after that.
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -100,10 +109,13 @@ class Preferences(models.Model):
     """A staff member's channels per kind of event (the inbox is always on)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
     # {kind: ["email", "sms"]}; a kind not listed uses the kind's default channels.
-    channels = models.JSONField(default=dict, blank=True)
+    channels = models.JSONField(_("channels per kind of event"), default=dict, blank=True)
     mobile = models.CharField(_("work mobile number"), max_length=20, blank=True)
 
     class Meta:

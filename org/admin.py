@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import County, StaffProfile, Township, Unit
+from .people import display_name
 
 
 @admin.register(County)
@@ -22,5 +24,11 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "unit")
+    list_display = ("user", "full_name", "unit")
+    list_filter = ("unit__county", "unit__kind")
     list_select_related = ("user", "unit")
+    search_fields = ("user__username", "user__last_name", "user__first_name")
+
+    @admin.display(description=_("full name"), ordering="user__last_name")
+    def full_name(self, obj):
+        return display_name(obj.user)

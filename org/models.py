@@ -19,7 +19,9 @@ class County(models.Model):
 
 
 class Township(models.Model):
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="townships")
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="townships", verbose_name=_("county")
+    )
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     reporting_phone = models.CharField(_("reporting phone"), max_length=40, blank=True)
@@ -47,10 +49,18 @@ class Unit(models.Model):
         DISCIPLINE = "discipline", _("Discipline inspection (纪委)")
         FINANCE = "finance", _("Finance office (财政所)")
 
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="units")
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="units", verbose_name=_("county")
+    )
     # Empty township: a county-level unit, whose staff see every township of the county.
     township = models.ForeignKey(
-        Township, on_delete=models.PROTECT, null=True, blank=True, related_name="units"
+        Township,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("township"),
+        help_text=_("Empty for a county-level unit, whose staff see every township."),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
@@ -68,9 +78,14 @@ class Unit(models.Model):
 
 class StaffProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+        verbose_name=_("user"),
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="staff")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="staff", verbose_name=_("unit")
+    )
 
     class Meta:
         verbose_name = _("staff profile")

@@ -9,7 +9,15 @@ from .models import Report
 class ReportAdmin(admin.ModelAdmin):
     list_display = ("received_at", "township", "category", "channel", "status")
     list_filter = ("status", "category", "channel", "township")
-    fields = ("channel", "category", "township", "status", "received_at", "occurred_on")
+    fields = (
+        "channel",
+        "channel_reference",
+        "category",
+        "township",
+        "status",
+        "received_at",
+        "occurred_on",
+    )
     readonly_fields = fields
     list_select_related = ("township",)
 

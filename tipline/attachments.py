@@ -16,7 +16,6 @@ import warnings
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_noop
-from django.utils.translation import gettext_noop as _noop
 
 # Decoded pixels per image: a 12-megapixel phone photo fits, and one decoded image stays under
 # 64 MB (RGBA), far below Pillow's bomb limit (89 M). Larger JPEGs are decoded at 1/2, 1/4 or
@@ -30,22 +29,23 @@ _VIDEO_BRANDS = {
     b"M4V ", b"M4VH", b"M4VP", b"dash", b"3gp4", b"3gp5", b"3gp6",
 }  # fmt: skip
 
-# Marked for translation here (the caller translates `template`); no settings needed to import.
-MSG_TYPE = _noop(
+# Marked for translation here (makemessages extracts gettext_noop; the caller translates
+# `template`), so importing this module needs no settings.
+MSG_TYPE = gettext_noop(
     "This file type is not accepted. Please upload a JPEG or PNG photo, a PDF, "
     "an MP3/M4A recording or an MP4 video."
 )
-MSG_EMPTY = _noop("The file is empty.")
-MSG_TOO_LARGE = _noop("The file is too large. The maximum size is %(limit_mb)s MB.")
-MSG_IMAGE_TOO_LARGE = _noop("The image is too large to process.")
-MSG_IMAGE_CORRUPT = _noop("The image could not be read. It may be damaged.")
-MSG_PDF_ENCRYPTED = _noop("Password-protected PDF files cannot be accepted.")
-MSG_PDF_CORRUPT = _noop("The PDF could not be read. It may be damaged.")
+MSG_EMPTY = gettext_noop("The file is empty.")
+MSG_TOO_LARGE = gettext_noop("The file is too large. The maximum size is %(limit_mb)s MB.")
+MSG_IMAGE_TOO_LARGE = gettext_noop("The image is too large to process.")
+MSG_IMAGE_CORRUPT = gettext_noop("The image could not be read. It may be damaged.")
+MSG_PDF_ENCRYPTED = gettext_noop("Password-protected PDF files cannot be accepted.")
+MSG_PDF_CORRUPT = gettext_noop("The PDF could not be read. It may be damaged.")
 MSG_PDF_UNCLEANABLE = gettext_noop(
     "This PDF could not be cleaned of hidden data with confidence. "
     "Please send photos or screenshots of its pages instead."
 )
-MSG_GENERIC = _noop("The file could not be processed. Please try another file.")
+MSG_GENERIC = gettext_noop("The file could not be processed. Please try another file.")
 
 
 class AttachmentRejected(ValueError):

@@ -24,13 +24,26 @@ def bad_request(request, exception=None):
 
 
 def forbidden(request, exception=None):
+    """A role that may not do this (PermissionDenied): say so, not that a form expired."""
     return _page(
         request,
         403,
-        _("Not allowed"),
+        _("Not allowed for your role"),
         _(
-            "You do not have access to this page, or the form expired. "
-            "Please reload the page and try again."
+            "Your role does not allow this page or action. If it is part of your work, ask a "
+            "colleague whose role allows it, or the administrator who manages staff roles."
+        ),
+    )
+
+
+def form_expired(request):
+    return _page(
+        request,
+        403,
+        _("The form has expired"),
+        _(
+            "This form was open too long, or your browser did not send its security cookie. "
+            "Go back, reload the page and send the form again."
         ),
     )
 
@@ -49,7 +62,7 @@ def server_error(request):
 
 
 def csrf_failure(request, reason=""):
-    return forbidden(request)
+    return form_expired(request)
 
 
 class AlwaysSafeExceptionReporterFilter(SafeExceptionReporterFilter):

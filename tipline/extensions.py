@@ -3,6 +3,9 @@ intake importing them (casework registers into these from its AppConfig.ready())
 
 - A *status section* renders a block of the receipt page for one report: ``render(request,
   report, receipt) -> str`` (safe HTML) or "" for nothing.
+- A *next-steps provider* adds sentences to "what happens next" on the receipt page:
+  ``lines(report) -> list[str]`` (plain text, in the active language), e.g. the case's decision
+  deadline or how to claim an offered reward.
 - An *API status field* adds one key to ``POST /api/v1/receipt/status``: ``value(report)`` gives
   its JSON value (None → null) and ``schema`` its OpenAPI schema, so the document stays as strict
   as the server.
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 _sections: dict[str, Callable] = {}
 _fields: dict[str, "StatusField"] = {}
+_next_steps: dict[str, Callable] = {}
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,15 @@ class StatusField:
 def register_status_section(name: str, render: Callable) -> None:
     """Register (or replace, so a second ready() is harmless) a receipt-page section."""
     _sections[name] = render
+
+
+def register_next_steps(name: str, lines: Callable) -> None:
+    """Register (or replace) a provider of "what happens next" sentences."""
+    _next_steps[name] = lines
+
+
+def next_steps(report) -> list[str]:
+    return [line for lines in _next_steps.values() for line in lines(report)]
 
 
 def register_status_field(field: StatusField) -> None:

@@ -6,11 +6,12 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Township
 
-from . import receipts
+from . import receipts, submissions
 from .attachments import AttachmentRejected, CleanFile, sanitize
 from .models import Category
 from .services import ReportInput
@@ -76,7 +77,7 @@ def sanitize_uploads(uploads) -> list[CleanFile]:
                 )
             )
         except AttachmentRejected as exc:
-            raise ValidationError(_(exc.template) % (exc.params or {})) from None
+            raise ValidationError(gettext(exc.template) % (exc.params or {})) from None
     return cleaned
 
 
@@ -101,6 +102,23 @@ class EvidenceFormMixin:
 
 
 EARLIEST_DATE = date(1900, 1, 1)
+
+
+class SubmissionMixin:
+    """A one-time token in a hidden field (tipline.submissions): an unbound form gets a fresh
+    one, a bound form posts its own back, so the same form posted twice files once."""
+
+    def _add_submission_field(self):
+        self.fields[submissions.FIELD] = forms.CharField(
+            required=False, max_length=100, widget=forms.HiddenInput
+        )
+        if not self.is_bound:
+            self.initial.setdefault(submissions.FIELD, submissions.new_token())
+
+    def submission(self) -> str | None:
+        """The posted token when well formed (read before validation: a spent one is
+        answered at once, without decoding any file)."""
+        return submissions.valid(self.data.get(submissions.FIELD))
 
 
 class FreeTextMixin:
@@ -133,7 +151,7 @@ class FreeTextMixin:
         return cleaned_data
 
 
-class ReportForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+class ReportForm(SubmissionMixin, EvidenceFormMixin, FreeTextMixin, forms.Form):
     multiline_fields = ("description",)
     single_line_fields = ("subject_name", "subject_address", "reporter_name")
 
@@ -181,6 +199,7 @@ class ReportForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
 
     def __init__(self, *args, with_files: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self._add_submission_field()
         self.fields["occurred_on"].widget.attrs.update(
             {"min": EARLIEST_DATE.isoformat(), "max": timezone.localdate().isoformat()}
         )
@@ -265,7 +284,7 @@ class ReceiptForm(forms.Form):
     )
 
 
-class FollowUpForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
+class FollowUpForm(SubmissionMixin, EvidenceFormMixin, FreeTextMixin, forms.Form):
     multiline_fields = ("body",)
 
     receipt = ReceiptField(widget=forms.HiddenInput)
@@ -273,3 +292,41 @@ class FollowUpForm(EvidenceFormMixin, FreeTextMixin, forms.Form):
         label=_("Add information"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
     evidence = EvidenceField(label=_("More evidence"), required=False, deferred=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_submission_field()
+
+
+class VerifyForm(forms.Form):
+    """A receipt file to check: uploaded, or its text pasted. Read in memory, never stored."""
+
+    MAX_BYTES = 4096  # a receipt file is well under 1 KB
+
+    file = forms.FileField(label=_("Receipt file"), required=False)
+    pasted = forms.CharField(
+        label=_("Or paste the text of the receipt file"),
+        required=False,
+        max_length=MAX_BYTES,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return None
+        if upload.size > self.MAX_BYTES or getattr(upload, "refused", None):
+            raise ValidationError(_("This is not a receipt file: it is too large."))
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(_("This is not a receipt file: it is not text.")) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("file") or cleaned.get("pasted", "").strip()):
+            raise ValidationError(_("Choose the receipt file, or paste its text."))
+        return cleaned
+
+    def receipt_text(self) -> str:
+        return self.cleaned_data.get("file") or self.cleaned_data.get("pasted", "")

@@ -14,6 +14,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from vault.keyring import KeyRing, get_keyring
@@ -65,15 +67,47 @@ def _signed_message(receipt: str, received_at: datetime) -> bytes:
     return f"{FILE_HEADER}\n{digest}\n{received_at.isoformat()}".encode()
 
 
+def _zone_name(at: datetime) -> str:
+    if settings.TIME_ZONE == "Asia/Shanghai":
+        return _("Beijing time")
+    return at.strftime("UTC%z")
+
+
 @sensitive_variables()
-def receipt_file(receipt: str, received_at: datetime, ring: KeyRing | None = None) -> str:
-    """Text file for the reporter: the receipt, when it was received, and a server signature."""
+def receipt_file(
+    receipt: str, received_at: datetime, ring: KeyRing | None = None, verify_url: str = ""
+) -> str:
+    """Text file for the reporter: what it is, in their language; then the machine-readable
+    lines (the receipt, the local time of receipt, a server signature) that anyone can check.
+
+    The signature covers the header, the receipt's SHA-256 and the time exactly as written on
+    the ``received-at`` line (local time with its offset), so it verifies whatever language the
+    explanation above it is in.
+    """
     ring = ring or get_keyring()
-    signature = ring.signing_private_key.sign(_signed_message(receipt, received_at))
+    local = timezone.localtime(received_at)
+    signature = ring.signing_private_key.sign(_signed_message(receipt, local))
+    explanation = [
+        _("Receipt for a report to the rewarded reporting scheme"),
+        _("Receipt number: %(receipt)s") % {"receipt": grouped(receipt)},
+        _("Received: %(at)s (%(zone)s)")
+        % {"at": local.strftime("%Y-%m-%d %H:%M:%S"), "zone": _zone_name(local)},
+        _(
+            "Keep this file and the receipt number private. With the number you can follow "
+            "the report, answer questions, add evidence and claim the reward; it cannot be "
+            "recovered if it is lost."
+        ),
+        _(
+            "The signature below proves when the report was received (the first report earns "
+            "the reward). Check it at %(url)s; do not change the lines below."
+        )
+        % {"url": verify_url or "/receipt/verify/"},
+    ]
     return (
         f"{FILE_HEADER}\n"
-        f"receipt: {grouped(receipt)}\n"
-        f"received-at: {received_at.isoformat()}\n"
+        + "".join(f"# {line}\n" for line in explanation)
+        + f"receipt: {grouped(receipt)}\n"
+        f"received-at: {local.isoformat()}\n"
         f"receipt-sha256: {hashlib.sha256(receipt.encode('ascii')).hexdigest()}\n"
         f"signature-ed25519: {base64.b64encode(signature).decode('ascii')}\n"
     )
@@ -84,7 +118,9 @@ def verify_receipt_file(text: str, public_key_pem: str) -> tuple[str, datetime] 
     """Return (receipt, received_at) if the file's signature is valid, else None."""
     fields = {}
     for line in text.splitlines()[1:]:
-        key, _, value = line.partition(": ")
+        if line.startswith("#"):  # the explanation, in the reporter's language
+            continue
+        key, _sep, value = line.partition(": ")
         fields[key.strip()] = value.strip()
     try:
         receipt = normalise(fields["receipt"])

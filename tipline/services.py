@@ -15,7 +15,7 @@ from notifications import outbox
 from org import deadlines
 from vault import crypto, storage
 
-from . import receipts, throttle
+from . import extensions, receipts, submissions, throttle
 from .attachments import CleanFile
 from .models import Attachment, Channel, Report, ReporterIdentity, ReportMessage
 
@@ -48,6 +48,22 @@ class ReportInput:
 
 class EvidenceLimitReached(ValueError):
     """The report already holds as much evidence as one report may; nothing was written."""
+
+
+class ReportClosed(ValueError):
+    """The report is rejected or its handling finished: nobody would read what is added."""
+
+
+def closed_message(report: Report) -> str:
+    if report.status == Report.Status.REJECTED:
+        return _(
+            "This report was not accepted, so information added to it would not be read. "
+            "If you have new facts, please make a new report."
+        )
+    return _(
+        "The handling of this report is finished and its file is closed, so information added "
+        "to it would not be read. If you have new facts, please make a new report."
+    )
 
 
 def _ensure_room_for(report: Report, files: list[CleanFile]) -> None:
@@ -95,11 +111,14 @@ def create_report(
     channel: str = Channel.WEB,
     files: list[CleanFile] = (),
     received_at: datetime | None = None,
+    channel_reference: str = "",
+    submission: str | None = None,
 ) -> tuple[Report, str]:
     """Store a report with its sealed identity and attachments; return it with its receipt.
 
     All or nothing: the rows are written in one transaction and the encrypted files are removed
-    again if it does not commit. The receipt is returned once and never stored.
+    again if it does not commit. The receipt is returned once and never stored. ``submission``
+    is the form's one-time token: a form posted again raises submissions.AlreadySubmitted.
     """
     received_at = received_at or timezone.now()
     receipt = receipts.generate()
@@ -107,9 +126,11 @@ def create_report(
     written = []
     try:
         with transaction.atomic():
+            submissions.spend(submission)
             report = Report.objects.create(
                 receipt_hash=digest,
                 channel=channel,
+                channel_reference=channel_reference,
                 category=data.category,
                 township_id=data.township_id,
                 description=data.description,
@@ -162,14 +183,20 @@ def find_by_receipt(receipt: str) -> Report | None:
 
 
 @sensitive_variables()
-def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()) -> ReportMessage:
+def add_reporter_followup(
+    report: Report, body: str, files: list[CleanFile] = (), *, submission: str | None = None
+) -> ReportMessage:
     """The reporter adds information or evidence to an existing report (EvidenceLimitReached
-    when its files would pass the cap per report)."""
+    when its files would pass the cap per report; ReportClosed once nobody reads it any more;
+    submissions.AlreadySubmitted when the same form is posted again)."""
     written = []
     try:
         with transaction.atomic():
+            submissions.spend(submission)
             # Locked, so parallel follow-ups cannot each see room for their files.
             report = Report.objects.select_for_update().get(pk=report.pk)
+            if not report.open_to_reporter:
+                raise ReportClosed(closed_message(report))
             _ensure_room_for(report, list(files))
             message = ReportMessage.objects.create(
                 report=report, author=ReportMessage.Author.REPORTER, body=body
@@ -179,6 +206,25 @@ def add_reporter_followup(report: Report, body: str, files: list[CleanFile] = ()
         _remove(written)
         raise
     return message
+
+
+def next_steps(report: Report) -> list[str]:
+    """What happens next, for the reporter: the timeline of the report's current state, then
+    what the layers above add (the case's deadlines, an offered reward)."""
+    if report.status == Report.Status.RECEIVED and report.acceptance_due:
+        days = settings.TIPLINE_DEADLINES["acceptance"][0]
+        lines = [
+            _(
+                "Staff decide within %(days)d working days whether to accept your report: by "
+                "%(date)s. Come back with your receipt to see their decision or their questions."
+            )
+            % {"days": days, "date": report.acceptance_due.isoformat()}
+        ]
+    elif report.status in (Report.Status.REJECTED, Report.Status.CLOSED):
+        return [closed_message(report)]
+    else:
+        lines = [_("Your report was accepted and is being investigated.")]
+    return lines + extensions.next_steps(report)
 
 
 def reporter_view(report: Report) -> dict:

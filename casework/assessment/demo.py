@@ -69,10 +69,19 @@ def seed(county, townships: dict) -> list[str]:
     for code, quota in QUOTAS.items():
         assessment.set_quota(townships[code].pk, year, quota, admin)
 
-    def report(code, text, *, name="", address="", phone="", ago=timedelta(0)):
+    def report(
+        code,
+        text,
+        *,
+        category=Category.SEX_DETERMINATION,
+        name="",
+        address="",
+        phone="",
+        ago=timedelta(0),
+    ):
         rep, receipt = intake.create_report(
             intake.ReportInput(
-                category=Category.SEX_DETERMINATION,
+                category=category,
                 township_id=townships[code].id,
                 description=text,
                 subject_name=name,
@@ -105,7 +114,13 @@ def seed(county, townships: dict) -> list[str]:
     for state, days in ((State.REWARDED, 10), (State.PENALIZED, 45)):
         case = Case.objects.filter(township=zs, state=state).order_by("pk").first()
         if case is not None:
-            again = report("zhongshui", "又有人举报该诊所鉴定胎儿性别。", ago=timedelta(days=days))
+            # Reported again in the case's own words (its category and what it was about).
+            again = report(
+                "zhongshui",
+                f"又有人举报：{case.title}",
+                category=case.category,
+                ago=timedelta(days=days),
+            )
             services.link_report(again.pk, case.pk, clerk)
 
     # 西山镇: quota 4, three penalized (one falsified, one reported three times within a week,
@@ -115,10 +130,16 @@ def seed(county, townships: dict) -> list[str]:
     for days in (3, 5):
         again = report("xishan", "李记诊所仍在做性别鉴定。", ago=timedelta(days=days), **xs_subject)
         services.link_report(again.pk, repeated.pk, supervisor)
-    falsified = decided_case("xishan", "西山镇某村卫生室非法引产。", name="某村卫生室")
+    falsified = decided_case(
+        "xishan",
+        "西山镇某村卫生室为孕妇做选择性别的引产。",
+        category=Category.SEX_SELECTIVE_ABORTION,
+        name="某村卫生室",
+    )
     decided_case(
         "xishan",
-        "药店出售终止妊娠药品。",
+        "药店无处方出售终止妊娠药品（米非司酮）。",
+        category=Category.ABORTION_DRUG_SALE,
         files=tuple(c for c in FULL_FILE if c != "service_receipt"),
         name="西山大药房",
     )

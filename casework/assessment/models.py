@@ -15,15 +15,22 @@ from ..models import Case, CaseDocument
 class TownshipQuota(models.Model):
     """The county's case quota (县定任务) of one township for one year."""
 
-    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="quotas")
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="quotas", verbose_name=_("township")
+    )
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     quota = models.PositiveIntegerField(_("case quota (县定任务)"))
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("set by"),
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(_("set"), default=timezone.now)
 
     class Meta:
         verbose_name = _("township quota")
@@ -40,13 +47,20 @@ class TownshipQuota(models.Model):
 class CaseFalsification(models.Model):
     """A case found, after verification (查实), to have been falsified (弄虚作假)."""
 
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="falsification")
-    reason = models.TextField(_("finding"))
-    document = models.OneToOneField(CaseDocument, on_delete=models.PROTECT, related_name="+")
-    marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="falsification", verbose_name=_("case")
     )
-    marked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField(_("finding"))
+    document = models.OneToOneField(
+        CaseDocument, on_delete=models.PROTECT, related_name="+", verbose_name=_("document")
+    )
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    marked_at = models.DateTimeField(_("marked"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("falsified case")
@@ -61,13 +75,21 @@ class RepeatDismissal(models.Model):
     """A clerk judged that a report does not repeat a suggested case: not suggested again."""
 
     report = models.ForeignKey(
-        "tipline.Report", on_delete=models.CASCADE, related_name="repeat_dismissals"
+        "tipline.Report",
+        on_delete=models.CASCADE,
+        related_name="repeat_dismissals",
+        verbose_name=_("report"),
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
     dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("judged by"),
     )
-    dismissed_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(_("judged"), default=timezone.now)
 
     class Meta:
         verbose_name = _("dismissed repeat suggestion")
@@ -83,14 +105,19 @@ class RepeatDismissal(models.Model):
 class AssessmentFreeze(models.Model):
     """A county's assessment of one year, frozen: the figures as they stood, never recomputed."""
 
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("county")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     frozen_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("frozen by"),
     )
-    frozen_at = models.DateTimeField(default=timezone.now)
+    frozen_at = models.DateTimeField(_("frozen"), default=timezone.now)
     # The assessment_report JSON of every township at the time of freezing.
-    snapshot = models.JSONField()
+    snapshot = models.JSONField(_("figures"))
 
     class Meta:
         verbose_name = _("frozen assessment")

@@ -20,16 +20,22 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("person"),
     )
-    action = models.CharField(max_length=80, db_index=True)  # dotted, e.g. case.transition
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64, db_index=True)
-    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # dotted, e.g. case.transition
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("kind of object"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=64, db_index=True)
+    data = models.JSONField(_("details"), default=dict, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(_("hash of the previous entry"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -54,8 +60,12 @@ class AuditEntry(models.Model):
 class AuditHead(models.Model):
     """One row: the hash and count of the chain's last entry; locked while appending."""
 
-    last_hash = models.CharField(max_length=64, default="0" * 64)
-    count = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(_("hash of the last entry"), max_length=64, default="0" * 64)
+    count = models.PositiveBigIntegerField(_("entries"), default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
 
     def __str__(self):
         return f"audit head #{self.count}"

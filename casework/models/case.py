@@ -20,12 +20,19 @@ from ..states import OPEN, State
 
 class Case(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("case number"), max_length=40, unique=True)
-    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="cases")
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="cases", verbose_name=_("township")
+    )
     category = models.CharField(_("category"), max_length=40, choices=Category.choices)
     title = models.CharField(_("summary"), max_length=200)
     state = FSMField(_("state"), default=State.ACCEPTED, choices=State.choices, protected=True)
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("unit"),
     )
     investigator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -33,24 +40,28 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="investigated_cases",
+        verbose_name=_("investigator"),
     )
     involves_birth_permit = models.BooleanField(
         _("involves a couple holding a birth permit"), default=False
     )
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opened_cases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="opened_cases",
+        verbose_name=_("opened by"),
     )
-    accepted_at = models.DateTimeField(default=timezone.now)
-    decision_due = models.DateField()
-    extended_at = models.DateTimeField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    penalized_at = models.DateTimeField(null=True, blank=True)
-    rewarded_at = models.DateTimeField(null=True, blank=True)
-    feedback_due = models.DateField(null=True, blank=True)
-    feedback_given_at = models.DateTimeField(null=True, blank=True)
-    archive_due = models.DateField(null=True, blank=True)
-    archived_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    decision_due = models.DateField(_("decide by"))
+    extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    closed_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    penalized_at = models.DateTimeField(_("penalized"), null=True, blank=True)
+    rewarded_at = models.DateTimeField(_("rewarded"), null=True, blank=True)
+    feedback_due = models.DateField(_("tell the reporters by"), null=True, blank=True)
+    feedback_given_at = models.DateTimeField(_("reporters told"), null=True, blank=True)
+    archive_due = models.DateField(_("archive by"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,10 +69,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="approved_cases",
+        verbose_name=_("approved by"),
     )
     transfer_unit = models.CharField(_("receiving unit"), max_length=200, blank=True)
-    transferred_on = models.DateField(null=True, blank=True)
-    next_due = models.DateField(null=True, blank=True, db_index=True)
+    transferred_on = models.DateField(_("transferred on"), null=True, blank=True)
+    next_due = models.DateField(_("next deadline"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("case")
@@ -102,6 +114,47 @@ class Case(ConcurrentTransitionMixin, models.Model):
         if self.archive_due and self.state != State.ARCHIVED and self.archive_due < today:
             flags.append("archive")
         return flags
+
+    def deadlines(self, today=None) -> list[dict]:
+        """The case's deadlines as its page shows them: each with its date, the local date it
+        was met on (None while open) and whether it is overdue. The archive deadline is never
+        shown before the feedback deadline: a case is archived after the reporters are told."""
+        today = today or timezone.localdate()
+        flags = self.overdue_flags(today)
+
+        def met(at):
+            return timezone.localdate(at) if at else None
+
+        rows = [
+            {
+                "key": "decision",
+                "label": _("Decision"),
+                "due": self.decision_due,
+                "met_on": met(self.closed_at),
+            }
+        ]
+        if self.feedback_due:
+            rows.append(
+                {
+                    "key": "feedback",
+                    "label": _("Tell the reporter the outcome"),
+                    "due": self.feedback_due,
+                    "met_on": met(self.feedback_given_at),
+                }
+            )
+        if self.archive_due:
+            rows.append(
+                {
+                    "key": "archive",
+                    "label": _("Archive"),
+                    "due": max(self.archive_due, self.feedback_due or self.archive_due),
+                    "met_on": met(self.archived_at),
+                }
+            )
+        for row in rows:
+            row["overdue"] = row["key"] in flags
+            row["late"] = bool(row["met_on"] and row["met_on"] > row["due"])
+        return rows
 
     def compute_next_due(self):
         """The earliest deadline still open: stored in next_due, which queues sort by."""

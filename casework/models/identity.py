@@ -13,20 +13,33 @@ class IdentityRequest(models.Model):
         REFUSED = "refused", _("Refused")
 
     report = models.ForeignKey(
-        "tipline.Report", on_delete=models.PROTECT, related_name="identity_requests"
+        "tipline.Report",
+        on_delete=models.PROTECT,
+        related_name="identity_requests",
+        verbose_name=_("report"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_requests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="identity_requests",
+        verbose_name=_("requested by"),
     )
     reason = models.TextField(_("reason"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("custodian's note"), blank=True)
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("identity request")

@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
 from vault.keyring import get_keyring
@@ -36,6 +37,10 @@ def _legacy_digest(code: str) -> str:
 
 
 class BackupCodeDevice(Device):
+    class Meta:
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
     def generate(self, count: int = 10) -> list[str]:
         """Replace all codes; return the new ones (shown once)."""
         codes = ["".join(secrets.choice(ALPHABET) for _ in range(10)) for _ in range(count)]
@@ -54,8 +59,14 @@ class BackupCodeDevice(Device):
 
 
 class BackupCode(models.Model):
-    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=80)
+    device = models.ForeignKey(
+        BackupCodeDevice, on_delete=models.CASCADE, related_name="codes", verbose_name=_("device")
+    )
+    digest = models.CharField(_("keyed hash of the code"), max_length=80)
+
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
 
     def __str__(self):
         return f"backup code of device {self.device_id}"

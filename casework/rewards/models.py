@@ -96,7 +96,9 @@ class RewardPolicy(models.Model):
 
 
 class RewardTier(models.Model):
-    policy = models.ForeignKey(RewardPolicy, on_delete=models.CASCADE, related_name="tiers")
+    policy = models.ForeignKey(
+        RewardPolicy, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("policy")
+    )
     category = models.CharField(
         _("category"),
         max_length=40,
@@ -125,7 +127,10 @@ class ReportEligibility(models.Model):
     intake, so the public side stays ignorant of rewards)."""
 
     report = models.OneToOneField(
-        "tipline.Report", on_delete=models.CASCADE, related_name="reward_marks"
+        "tipline.Report",
+        on_delete=models.CASCADE,
+        related_name="reward_marks",
+        verbose_name=_("report"),
     )
     reporter_is_staff = models.BooleanField(
         _("the reporter is staff of the investigating units"), default=False
@@ -139,9 +144,13 @@ class ReportEligibility(models.Model):
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
 
     class Meta:
         verbose_name = _("reward eligibility of a report")
@@ -158,38 +167,62 @@ class Reward(ConcurrentTransitionMixin, models.Model):
         related_name="case_reward",
         verbose_name=_("case"),
     )
+    # the first eligible report (首报)
     report = models.ForeignKey(
-        "tipline.Report", on_delete=models.PROTECT, related_name="rewards"
-    )  # the first eligible report (首报)
+        "tipline.Report",
+        on_delete=models.PROTECT,
+        related_name="rewards",
+        verbose_name=_("report"),
+    )
+    # the case's, kept here for the ledger
     township = models.ForeignKey(
-        "org.Township", on_delete=models.PROTECT, related_name="rewards"
-    )  # the case's, kept here for the ledger
+        "org.Township",
+        on_delete=models.PROTECT,
+        related_name="rewards",
+        verbose_name=_("township"),
+    )
     state = FSMField(
         _("state"), default=RewardState.PROPOSED, choices=RewardState.choices, protected=True
     )
     category = models.CharField(_("category"), max_length=40, choices=Category.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     amount = money(verbose_name=_("amount (CNY)"))
+    # empty: the built-in default (no policy row existed)
     policy = models.ForeignKey(
-        RewardPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="rewards"
-    )  # empty: the built-in default (no policy row existed)
-    claim_window_days = models.PositiveSmallIntegerField()
+        RewardPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rewards",
+        verbose_name=_("reward policy"),
+    )
+    claim_window_days = models.PositiveSmallIntegerField(_("working days to claim"))
     # Why this report was chosen and why each other report of the case was passed over.
-    selection = models.JSONField(default=list)
-    proposed_at = models.DateTimeField(default=timezone.now, db_index=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
+    selection = models.JSONField(_("reports considered"), default=list)
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now, db_index=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
     claim_due = models.DateField(_("claim by"), null=True, blank=True, db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
-    lapsed_at = models.DateTimeField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(_("lapsed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reward")
@@ -226,24 +259,31 @@ class RewardClaim(Sealed):
     SEALED_FIELDS = ("payee_name", "bank_name", "account_number")
     BLIND_INDEXES = ("account_index",)
 
-    reward = models.OneToOneField(Reward, on_delete=models.PROTECT, related_name="claim_record")
+    reward = models.OneToOneField(
+        Reward, on_delete=models.PROTECT, related_name="claim_record", verbose_name=_("reward")
+    )
     method = models.CharField(_("how"), max_length=20, choices=Method.choices)
     payee_name_sealed = models.BinaryField(null=True, editable=False)
     bank_name_sealed = models.BinaryField(null=True, editable=False)
     account_number_sealed = models.BinaryField(null=True, editable=False)
     account_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     # The payee name matched the name given with the report (False: no name was given to check).
-    name_checked = models.BooleanField(default=False)
-    check_digit_overridden = models.BooleanField(default=False)
+    name_checked = models.BooleanField(_("payee name checked"), default=False)
+    check_digit_overridden = models.BooleanField(_("check digit overridden"), default=False)
     code_hash = models.CharField(max_length=80, blank=True, editable=False)
-    code_failures = models.PositiveSmallIntegerField(default=0)
-    code_checked_at = models.DateTimeField(null=True, blank=True)
+    code_failures = models.PositiveSmallIntegerField(_("wrong claim codes"), default=0)
+    code_checked_at = models.DateTimeField(_("claim code checked"), null=True, blank=True)
     code_checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("claim code checked by"),
     )
-    code_spent_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(default=timezone.now)
-    changed_at = models.DateTimeField(null=True, blank=True)
+    code_spent_at = models.DateTimeField(_("claim code spent"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reward claim")
@@ -273,16 +313,23 @@ class RewardPayment(models.Model):
     """The payment of a reward: one per reward, by the database's own constraint."""
 
     reward = models.OneToOneField(
-        Reward, on_delete=models.PROTECT, primary_key=True, related_name="payment"
+        Reward,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="payment",
+        verbose_name=_("reward"),
     )
     amount = money(verbose_name=_("amount (CNY)"))
     method = models.CharField(_("how"), max_length=20, choices=Method.choices)
     voucher_number = models.CharField(_("voucher number"), max_length=60)
     paid_on = models.DateField(_("paid on"))
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("paid by"),
     )
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
         verbose_name = _("reward payment")
@@ -302,11 +349,17 @@ class StepUp(models.Model):
     """A current TOTP code re-entered by a user for one reward: approving or paying it, and
     seeing its payee, need one younger than TIPLINE_REWARD_STEP_UP_MINUTES."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="+")
-    verified_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    reward = models.ForeignKey(
+        Reward, on_delete=models.CASCADE, related_name="+", verbose_name=_("reward")
+    )
+    verified_at = models.DateTimeField(_("code re-entered"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("re-entered code for a reward")
+        verbose_name_plural = _("re-entered codes for rewards")
         indexes = [models.Index(fields=["user", "reward", "verified_at"])]
 
     def __str__(self):

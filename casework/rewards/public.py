@@ -9,13 +9,17 @@ from datetime import date, timedelta
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from org import deadlines
 from tipline import extensions
 
+from ..states import State
 from .forms import ClaimForm
 from .models import Reward
 from .states import RewardState
+
+REWARDABLE = (State.PENALIZED, State.TRANSFERRED)  # the steps that propose a reward
 
 API_SCHEMA = {
     "type": "object",
@@ -124,8 +128,30 @@ def render_section(request, report, receipt, form=None, view=None) -> str:
     )
 
 
+def next_steps(report) -> list[str]:
+    """The reward's line in "what happens next": where to claim it and by when (the section
+    below says how), or that it will appear once approved."""
+    view = reporter_view(report)
+    if view is None:
+        if report.case_id and report.case.state in REWARDABLE:
+            return [
+                _(
+                    "If a reward is approved for your report, it appears on this page with how "
+                    "to claim it."
+                )
+            ]
+        return []
+    if view["claimable"]:
+        return [
+            _("You are offered a reward of %(amount)s yuan: claim it below by %(date)s.")
+            % {"amount": view["amount"], "date": view["claim_deadline"].isoformat()}
+        ]
+    return []
+
+
 def register() -> None:
     extensions.register_status_section("reward", render_section)
+    extensions.register_next_steps("reward", next_steps)
     extensions.register_status_field(
         extensions.StatusField(name="reward", value=api_value, schema=API_SCHEMA)
     )

@@ -20,7 +20,8 @@ from .public import render_section, reporter_view
 
 
 def _throttled(request, exc):
-    response = render(request, "tipline/throttled.html", {"minutes": exc.minutes}, status=429)
+    context = {"minutes": exc.minutes, "seconds": exc.retry_after}
+    response = render(request, "tipline/throttled.html", context, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
 

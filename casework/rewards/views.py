@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from org.scope import OutOfScope, townships_for
 
 from .. import access, audit
-from ..audit_catalogue import Action, describe
+from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required
 from ..models import AuditEntry
 from ..views.common import attempt, form_errors, page_of
@@ -90,14 +90,7 @@ def _history(reward):
     entries = AuditEntry.objects.filter(
         object_type="rewards.reward", object_id=str(reward.pk)
     ).select_related("actor")
-    return [
-        (
-            e,
-            f"{(e.actor.get_full_name() or e.actor.username) if e.actor else '—'} · "
-            f"{describe(e.action)}",
-        )
-        for e in entries
-    ]
+    return [(e, sentence(e)) for e in entries]  # "刘建国 批准奖励": who did what
 
 
 @perm_required(PERM_VIEW)

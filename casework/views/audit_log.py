@@ -2,13 +2,15 @@
 
 import csv
 import json
+from itertools import islice
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .. import audit
-from ..audit_catalogue import Action, describe
+from .. import audit, audit_display
+from ..audit_catalogue import Action
 from ..decorators import perm_required
 from ..models import AuditEntry
 from .common import page_of
@@ -26,12 +28,15 @@ def _entries(request):
 def audit_list(request):
     entries, action = _entries(request)
     page = page_of(request, entries)
-    rows = [(entry, describe(entry.action)) for entry in page]
+    rows = audit_display.describe(page)
     return render(
         request,
         "casework/audit_list.html",
         {"page": page, "rows": rows, "action": action, "actions": Action.choices},
     )
+
+
+CHUNK = 2000  # entries per batch of name look-ups in the export
 
 
 class _Echo:
@@ -45,12 +50,16 @@ def audit_export(request):
     entries, action = _entries(request)
     audit.record(request.user, Action.AUDIT_EXPORTED, request.user, filter=action)
     writer = csv.writer(_Echo())
+    # The columns people read first, in words; then the entry exactly as chained (its data as
+    # stored and its hashes), so an export can be checked against the chain.
     header = [
-        "id",
-        "at",
-        "actor",
-        "action",
-        "description",
+        _("No."),
+        _("Time"),
+        _("Person"),
+        _("What was done"),
+        _("Object"),
+        _("Details"),
+        _("Action code"),
         "object_type",
         "object_id",
         "data",
@@ -59,22 +68,28 @@ def audit_export(request):
     ]
 
     def rows():
+        yield "\ufeff"  # spreadsheet programs read the file as UTF-8 (Chinese) with this mark
         yield writer.writerow(header)
-        for e in entries.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    e.pk,
-                    e.at.isoformat(),
-                    e.actor.username if e.actor else "",
-                    e.action,
-                    describe(e.action),
-                    e.object_type,
-                    e.object_id,
-                    json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                    e.prev_hash,
-                    e.hash,
-                ]
-            )
+        iterator = entries.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(iterator, CHUNK)):
+            for row in audit_display.describe(chunk):
+                e = row["entry"]
+                yield writer.writerow(
+                    [
+                        e.pk,
+                        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+                        row["actor"],
+                        row["sentence"],
+                        row["object"],
+                        audit_display.fields_text(row["fields"]),
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                        e.prev_hash,
+                        e.hash,
+                    ]
+                )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -71,8 +71,14 @@ def _history(case):
 
 @staff_required
 def case_detail(request, pk):
+    return _case_page(request, access.get_case(request.user, pk))
+
+
+def _case_page(request, case, *, step_forms=None, document_form=None, status=200):
+    """The case page; a form sent back with errors (a step's, the document form) is shown as
+    it was sent, with each error next to its field."""
     user = request.user
-    case = access.get_case(user, pk)
+    step_forms = step_forms or {}
     doc_types = list(DocumentType.objects.all())
     reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
     with_identity = set(
@@ -84,19 +90,25 @@ def case_detail(request, pk):
         {
             "step": step,
             "blocked": blocked,
-            "form": StepForm(step=step, initial={"expected_state": case.state}),
+            "form": step_forms.get(step.name)
+            or StepForm(step=step, initial={"expected_state": case.state}),
         }
         for step, blocked in steps.offered(case, user)
     ]
+    checklist = casefile.checklist(case, doc_types)
     context = {
         "case": case,
         "reports": [(r, r.pk in with_identity) for r in reports],
         "history": [(e, sentence(e)) for e in _history(case)],
-        "checklist": casefile.checklist(case, doc_types),
+        "checklist": checklist,
+        "missing": [row["type"] for row in checklist if row["missing"]],
         "score": casefile.score(case, doc_types),
         "flags": case.overdue_flags(),
+        "deadlines": case.deadlines(),
         "extension_days": settings.TIPLINE_DEADLINES["extension"][0],
-        "steps": offered,
+        "steps": [o for o in offered if not o["step"].decisive],
+        "decisive_steps": [o for o in offered if o["step"].decisive],
+        "outlook": steps.outlook(case, user),
         "assign_form": AssignForm(
             case=case,
             auto_id="id_assign_%s",
@@ -107,7 +119,7 @@ def case_detail(request, pk):
             },
         ),
         "extend_form": ExtendForm(initial={"expected_state": case.state}, auto_id="id_extend_%s"),
-        "document_form": DocumentForm(),
+        "document_form": document_form or DocumentForm(),
         "feedback_form": MessageForm(),
         "can_assign": rules.assign(user, case) is None,
         "can_extend": rules.extend(user, case) is None,
@@ -116,7 +128,7 @@ def case_detail(request, pk):
         "assessment": case_panel(case, user),
         "reward_card": reward_pages.case_card(case, user),
     }
-    return render(request, "casework/case_detail.html", context)
+    return render(request, "casework/case_detail.html", context, status=status)
 
 
 def _back(case):
@@ -126,6 +138,8 @@ def _back(case):
 @require_POST
 @staff_required
 def case_transition(request, pk, name):
+    """A step from the case page. A decisive step (查处, 查无实据, 移送) first shows what will
+    happen and asks for confirmation; only the confirmation's own post takes it."""
     case = access.get_case(request.user, pk)
     step = steps.STEPS.get(name)
     if step is None or not step.by_hand:
@@ -134,8 +148,24 @@ def case_transition(request, pk, name):
         raise PermissionDenied
     form = StepForm(request.POST, step=step)
     if not form.is_valid():
-        form_errors(request, form)
+        return _case_page(request, case, step_forms={step.name: form}, status=400)
+    if not request.user.has_perm(step.permission):
+        raise PermissionDenied
+    if form.cleaned_data["expected_state"] != case.state:
+        messages.error(request, str(services.CaseChanged()))
         return redirect(_back(case))
+    if step.decisive and not form.cleaned_data["confirmed"] and step.blocker(case) is None:
+        return render(
+            request,
+            "casework/step_confirm.html",
+            {
+                "case": case,
+                "step": step,
+                "form": form,
+                "summary": steps.summary(step, case),
+                "values": [(form[n].label, form.cleaned_data[n]) for n in step.inputs],
+            },
+        )
     try:
         case = services.take_step(
             case.pk,
@@ -223,9 +253,8 @@ def document_upload(request, pk):
     case = access.get_case(request.user, pk, perm="casework.investigate_case")
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        form_errors(request, form)
-        return redirect(_back(case))
-    attempt(
+        return _case_page(request, case, document_form=form, status=400)
+    doc = attempt(
         request,
         services.add_document,
         case.pk,
@@ -233,9 +262,10 @@ def document_upload(request, pk):
         form.cleaned_data["doc_type"],
         form.cleaned_data["file"],
         form.cleaned_data["title"],
-        success=_("Document filed."),
+        success=_("Document filed. What the case still needs is shown under “Next step”."),
     )
-    return redirect(_back(case))
+    # Straight to what the case still needs for its next step.
+    return redirect(_back(case) + ("#outlook" if doc else ""))
 
 
 @require_POST
@@ -247,9 +277,14 @@ def document_generate(request, pk):
         services.generate_registration_form,
         case.pk,
         request.user,
-        success=_("Registration form generated."),
+        success=lambda doc: (
+            _("Registration form generated (version %(n)d); it replaces any earlier version.")
+            % {"n": doc.version}
+            if doc.version > 1
+            else _("Registration form generated.")
+        ),
     )
-    return redirect(_back(case))
+    return redirect(_back(case) + "#casefile")
 
 
 @staff_required

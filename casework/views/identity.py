@@ -42,9 +42,9 @@ def identity_list(request):
     deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
     pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
-    qs = qs.select_related("report__township", "requested_by", "decided_by").order_by(
-        pending_first, "-requested_at"
-    )
+    qs = qs.select_related(
+        "report__township", "report__case", "requested_by", "decided_by"
+    ).order_by(pending_first, "-requested_at")
     return render(
         request,
         "casework/identity_list.html",

@@ -1,5 +1,6 @@
 """Intake triage: the queue of new reports, reject / open a case / link, staff-entered tips."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -7,10 +8,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from tipline import receipts
+from tipline import receipts, submissions
 from tipline.models import Report, ReporterIdentity
 
-from .. import access, audit, services
+from .. import access, audit, rules, services, worklists
 from ..assessment.repeats import report_panel
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
@@ -28,10 +29,10 @@ from .common import attempt, file_response, form_errors, page_of
 
 @staff_required
 def home(request):
-    reports = access.reports_for(request.user)
+    """Each role's own work first, with counts (worklists), then what everyone sees."""
     cases = access.cases_for(request.user)
     context = {
-        "new_reports": reports.filter(status=Report.Status.RECEIVED).count(),
+        "work": worklists.for_user(request.user),
         "open_cases": cases.exclude(state="archived").count(),
         "townships": access.townships_for(request.user),
         "reward_counts": reward_pages.home_counts(request.user),
@@ -61,6 +62,7 @@ def queue(request):
 @staff_required
 def report_detail(request, pk):
     report = access.get_report(request.user, pk)
+    repeat = report_panel(report, request.user)
     context = {
         "report": report,
         "attachments": report.attachments.all(),
@@ -68,11 +70,12 @@ def report_detail(request, pk):
         "has_identity": ReporterIdentity.objects.filter(report=report).exists(),
         "reject_form": RejectForm(),
         "open_form": OpenCaseForm(),
-        "link_form": LinkForm(report=report),
+        "link_form": LinkForm(report=report, suggested=[s.case for s in repeat["suggestions"]]),
         "message_form": MessageForm(),
         "identity_form": IdentityRequestForm(),
         "my_requests": report.identity_requests.filter(requested_by=request.user),
-        "repeat": report_panel(report, request.user),
+        "repeat": repeat,
+        "can_message": rules.message_reporter(request.user) is None,
         "marks_form": reward_pages.marks_form(report, request.user),
     }
     return render(request, "casework/report_detail.html", context)
@@ -143,9 +146,13 @@ def report_link(request, pk):
 
 
 @require_POST
-@perm_required("casework.investigate_case")
+@staff_required
 def report_message(request, pk):
-    report = access.get_report(request.user, pk, perm="casework.investigate_case")
+    """A question or note to the reporter: clerks ask for missing facts before accepting,
+    investigators during the investigation."""
+    report = access.get_report(request.user, pk)
+    if rules.message_reporter(request.user) is not None:
+        raise PermissionDenied
     form = MessageForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
@@ -180,13 +187,21 @@ def staff_tip(request):
     """Register a tip from the reporting phone, mailbox, a letter or a walk-in."""
     townships = access.townships_for(request.user)
     form = StaffTipForm(request.POST or None, request.FILES or None, townships=townships)
+    if request.method == "POST" and (at := submissions.spent_at(form.submission())):
+        return render(request, "casework/staff_tip_again.html", {"at": at}, status=409)
     if request.method == "POST" and form.is_valid():
-        report, receipt = services.register_staff_tip(
-            request.user,
-            form.to_input(),
-            form.cleaned_data["channel"],
-            files=form.cleaned_data.get("evidence", []),
-        )
+        try:
+            report, receipt = services.register_staff_tip(
+                request.user,
+                form.to_input(),
+                form.cleaned_data["channel"],
+                files=form.cleaned_data.get("evidence", []),
+                received_at=form.cleaned_data["received_at"],
+                channel_reference=form.cleaned_data.get("channel_reference", ""),
+                submission=form.submission(),
+            )
+        except submissions.AlreadySubmitted as exc:
+            return render(request, "casework/staff_tip_again.html", {"at": exc.at}, status=409)
         return render(
             request,
             "casework/staff_tip_done.html",

@@ -246,7 +246,8 @@ def test_report_page_suggests_links_and_dismisses(login, cast, township):
     new = make_report(township, subject_name="李记 诊所", subject_phone="13912345678")
     client = login(cast["clerk"])
     html = client.get(f"/staff/reports/{new.pk}/").content.decode()
-    section = re.search(r'<section class="card" id="repeat-suggestions">.*?</section>', html, re.S)
+    # The suggestions are part of the triage card's "accept into an existing case" choice.
+    section = re.search(r'<div class="suggestions" id="repeat-suggestions">.*?</table>', html, re.S)
     text = section.group(0)
     assert f'data-case="{case.number}"' in text and f'data-case="{other.number}"' in text
     assert "same phone of the reported person" in text or "被举报人电话相同" in text

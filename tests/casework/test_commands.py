@@ -132,6 +132,47 @@ def test_seed_demo_users_have_their_roles():
     assert users["supervisor"].staff_profile.unit.township is None
 
 
+def expected_category(text: str) -> str:
+    """What a county office worker would file a tip under, read from its words."""
+    if "米非司酮" in text or "终止妊娠药" in text:
+        return "abortion_drug_sale"
+    if "引产" in text:
+        return "sex_selective_abortion"
+    if "无证" in text or "非法B超点" in text:
+        return "illegal_practice"
+    return "sex_determination"
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_plausible():
+    """Each demo report's category matches what it says; every township has a clerk with an
+    e-mail address to be told of new reports; people have names."""
+    from django.contrib.auth import get_user_model
+
+    from org import roles
+    from org.models import Township
+    from org.scope import staff_for_township
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert expected_category("某药店无处方销售米非司酮。") == "abortion_drug_sale"  # the rule
+    wrong = [
+        (r.description, r.category)
+        for r in Report.objects.all()
+        if r.category != expected_category(r.description)
+    ]
+    assert not wrong, wrong
+    categories = set(Report.objects.values_list("category", flat=True))
+    assert {"abortion_drug_sale", "sex_selective_abortion", "illegal_practice"} <= categories
+    for case in Case.objects.all():  # a case keeps the category of its first report
+        first = case.reports.order_by("accepted_at").first()
+        assert case.category == first.category, case.number
+    for township in Township.objects.all():
+        clerks = staff_for_township(township, roles.CLERK)
+        assert any(c.email for c in clerks), f"{township.name} has no clerk with an e-mail"
+    for user in get_user_model().objects.all():
+        assert user.last_name and user.first_name, user.username
+
+
 # --- demo data stays out of production ---------------------------------------------------------
 
 

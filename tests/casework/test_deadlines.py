@@ -178,13 +178,15 @@ def test_closing_sets_feedback_and_archive_deadlines(investigating_case, cast, f
     services.find_unfounded(case.pk, cast["supervisor"], "查无实据")
     stored = Case.objects.get(pk=case.pk)
     assert stored.feedback_due == date(2026, 10, 27)  # 15 working days
-    assert stored.archive_due == date(2026, 10, 20)  # 10 working days
-    assert stored.next_due == date(2026, 10, 20)
+    # 10 working days would be 10-20, before the reporters must be told: a case is archived
+    # after they are told, so its archive deadline is the feedback deadline.
+    assert stored.archive_due == date(2026, 10, 27)
+    assert stored.next_due == date(2026, 10, 27)
     # Once the reporter is told and the case archived, nothing is due any more.
     services.give_feedback(case.pk, cast["supervisor"], "经核查未发现违法事实，感谢您的举报。")
     stored = Case.objects.get(pk=case.pk)
     assert stored.feedback_given_at is not None
-    assert stored.next_due == date(2026, 10, 20)
+    assert stored.next_due == date(2026, 10, 27)
     file_docs(stored, cast["investigator"], *BASE_DOCS, "closing_report")
     services.archive(case.pk, cast["supervisor"])
     assert Case.objects.get(pk=case.pk).next_due is None
@@ -200,8 +202,8 @@ def test_overdue_flags(investigating_case, cast):
     services.find_unfounded(case.pk, cast["supervisor"], "查无实据")
     case = Case.objects.get(pk=case.pk)
     assert "decision" not in case.overdue_flags(today=due + timedelta(days=1))
+    assert case.archive_due == case.feedback_due  # never before it
     assert case.overdue_flags(today=case.archive_due) == []
-    assert case.overdue_flags(today=case.archive_due + timedelta(days=1)) == ["archive"]
     assert case.overdue_flags(today=case.feedback_due + timedelta(days=1)) == [
         "feedback",
         "archive",

@@ -321,6 +321,7 @@ def test_identity_appears_only_on_the_time_limited_view(
             "township": township.code,
             "description": "电话举报：某诊所鉴定胎儿性别",
             "channel": "phone",
+            "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "reporter_name": NAME,
             "reporter_phone": PHONE,
             "reporter_id_number": ID_NUMBER,

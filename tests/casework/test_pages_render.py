@@ -31,9 +31,9 @@ def test_each_staff_page_shows_what_it_is_for(login, cast, scene):
     case, waiting = scene["case"], scene["waiting"]
 
     home = page(client, "/staff/")
-    assert "待审核新举报1条" in home
+    assert '<span class="n">1</span>条新举报待审核' in home
     assert "中水镇" in home  # the supervisor's townships
-    assert "在办案件1件" in home
+    assert "您所辖乡镇在办案件1件" in home
 
     queue = page(client, "/staff/reports/")
     assert f"/staff/reports/{waiting.pk}/" in queue

@@ -185,10 +185,11 @@ def test_supervisor_penalizes_and_deadlines_start(investigating_case, cast, free
     assert stored.penalized_at == moment
     assert stored.closed_at == moment
     assert stored.outcome == "没收违法所得，罚款三万元。"
-    # 15 and 10 working days after 2026-09-30, across the National Day holidays.
+    # 15 working days after 2026-09-30, across the National Day holidays; archiving (10
+    # working days: 10-20) is due no earlier than telling the reporters.
     assert stored.feedback_due == date(2026, 10, 27)
-    assert stored.archive_due == date(2026, 10, 20)
-    assert stored.next_due == date(2026, 10, 20)
+    assert stored.archive_due == date(2026, 10, 27)
+    assert stored.next_due == date(2026, 10, 27)
     entry = transitions_of(case)[-1]
     assert entry.actor == cast["supervisor"]
     assert (entry.data["source"], entry.data["target"]) == ("investigating", "penalized")
@@ -562,7 +563,7 @@ def test_register_staff_tip_records_channel(township, cast, channel):
     assert (report.channel, report.status) == (channel, Report.Status.RECEIVED)
     entry = AuditEntry.objects.get(action="report.registered", object_id=str(report.pk))
     assert entry.actor == cast["clerk"]
-    assert entry.data == {"channel": channel.value}
+    assert entry.data["channel"] == channel.value
 
 
 def test_register_staff_tip_needs_triage_permission(township, cast):
@@ -637,10 +638,14 @@ def test_report_to_penalty_through_the_views(login, cast, units, report):
         assert transition_url(case, name) in page
     for name in ("start_investigation", "reward", "archive"):
         assert transition_url(case, name) not in page
+    decision = {"expected_state": "investigating", "outcome": "没收违法所得，罚款三万元。"}
+    # A decisive step first shows what will happen and asks for confirmation: nothing yet.
+    response = client.post(transition_url(case, "penalize"), decision)
+    assert response.status_code == 200
+    assert 'id="confirm-form"' in response.content.decode()
+    assert fresh(case).state == State.INVESTIGATING
     response = client.post(
-        transition_url(case, "penalize"),
-        {"expected_state": "investigating", "outcome": "没收违法所得，罚款三万元。"},
-        follow=True,
+        transition_url(case, "penalize"), {**decision, "confirmed": "on"}, follow=True
     )
     assert response.status_code == 200
     stored = fresh(case)
@@ -651,7 +656,7 @@ def test_report_to_penalty_through_the_views(login, cast, units, report):
     # Each step reads as a sentence naming who took it, in the site's language.
     assert "investigator 开始调查" in history
     assert "supervisor 批准查处" in history
-    assert "clerk · 受理举报并立案" in history
+    assert "clerk 受理举报并立案" in history
     for action in ("case.opened", "case.assigned", "document.uploaded"):
         assert f'data-action="{action}"' in history
     assert history.count('data-action="case.transition"') == 2

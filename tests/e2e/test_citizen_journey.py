@@ -65,6 +65,19 @@ def test_report_with_photo_then_follow_up_with_receipt(live_server, e2e_township
     page.locator("select[name=category]").select_option(value="sex_determination")
     page.locator("select[name=township]").select_option(value="zhongshui")
     page.locator("textarea[name=description]").fill(DESCRIPTION)
+
+    # First the wrong file: the reason is given in Chinese, at the file field; nothing is filed.
+    not_a_photo = tmp_path / "IMG_0001.jpg"
+    not_a_photo.write_bytes(b"This is a text file with a photo's name.")
+    page.locator("input[name=evidence]").set_input_files(not_a_photo)
+    page.locator("main form button[type=submit]").click()
+    refused = page.locator(".field.has-error:has(input[name=evidence]) p.error")
+    expect(refused).to_be_visible()
+    expect(refused).to_contain_text("不接受此类文件")
+    assert "not accepted" not in refused.inner_text()
+    assert Report.objects.count() == 0
+    # What was typed is still there; the photo is chosen again.
+    expect(page.locator("textarea[name=description]")).to_have_value(DESCRIPTION)
     page.locator("input[name=evidence]").set_input_files(photo)
     page.locator("main form button[type=submit]").click()
 
@@ -78,17 +91,34 @@ def test_report_with_photo_then_follow_up_with_receipt(live_server, e2e_township
     page.screenshot(path=tmp_path / "receipt-phone.png", full_page=True)
     _no_horizontal_scroll(page)
 
-    # The signed receipt file.
+    # The signed receipt file, in Chinese with Beijing time, checked by uploading it.
     with page.expect_download() as download_info:
         page.locator("section.receipt form button[type=submit]").click()
     download = download_info.value
     text = download.path().read_text(encoding="utf-8")
     assert text.startswith(receipts.FILE_HEADER + "\n")
+    assert f"# 回执号：{shown}\n" in text and "（北京时间）" in text
     assert f"receipt: {shown}\n" in text
+    assert re.search(r"^received-at: .*\+08:00$", text, re.M), text
     assert re.search(r"^signature-ed25519: [A-Za-z0-9+/]{86}==$", text, re.M), text
     verified = receipts.verify_receipt_file(text, get_keyring().public_key_pem())
     assert verified is not None, "receipt file signature does not verify"
     assert verified[0] == receipt
+
+    # Reloading the receipt page posts the form again: one report, and the receipt is not shown
+    # a second time; the page explains what happened and what to do without the receipt.
+    page.reload()
+    expect(page.locator("#already-received")).to_be_visible()
+    expect(page.locator("main h1")).to_have_text("该举报已经收到")
+    expect(page.locator("#receipt-number")).to_have_count(0)
+    assert receipt not in page.content() and shown not in page.content()
+    assert Report.objects.count() == 1
+    _no_horizontal_scroll(page)
+
+    page.goto(live_server.url + "/receipt/verify/")
+    page.locator("input[name=file]").set_input_files(download.path())
+    page.locator("#verify-form button[type=submit]").click()
+    expect(page.locator("#verify-result")).to_contain_text("真实有效")
 
     # Stored on the server: one report in the chosen township, the photo without its EXIF.
     report = Report.objects.get()
@@ -115,11 +145,14 @@ def test_report_with_photo_then_follow_up_with_receipt(live_server, e2e_township
     expect(page.locator("#report-status")).to_have_class(re.compile(r"\bstatus-received\b"))
 
     # Add information from the status page.
-    followup = page.locator("form[action$='/receipt/add/']")
+    expect(page.locator("#next-steps")).to_contain_text("决定是否受理")
+    followup = page.locator("#followup-form")
     followup.locator("textarea[name=body]").fill(FOLLOW_UP)
     followup.locator("button[type=submit]").click()
     expect(page.locator("p.notice[role=status]")).to_be_visible()
     expect(page.locator(".message.from-reporter")).to_contain_text("E2E-FOLLOW-UP")
+    # The address bar shows the receipt page, which opens again (no POST-only address).
+    expect(page).to_have_url(live_server.url + "/receipt/")
     message = ReportMessage.objects.get(report=report)
     assert message.author == ReportMessage.Author.REPORTER
     assert message.body == FOLLOW_UP

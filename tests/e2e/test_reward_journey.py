@@ -99,6 +99,7 @@ def test_reward_from_penalty_to_payment(live_server, e2e_staff, desktop_page, pa
     penalize = sup.locator("#transitions form:has(button[value=penalize])")
     penalize.locator("textarea[name=outcome]").fill("罚款三万元。")
     penalize.locator("button[value=penalize]").click()
+    sup.locator("#confirm-form button[value=penalize]").click()  # what will happen: confirmed
     expect(sup.locator("#case-state")).to_have_text(_label(State.PENALIZED))
     reward = Reward.objects.get(case=case)
     assert (reward.state, str(reward.amount)) == ("proposed", "3000.00")

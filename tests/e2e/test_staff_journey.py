@@ -140,6 +140,10 @@ def test_report_to_penalty(live_server, e2e_staff, desktop_page, tmp_path):
     casefile.locator("button[type=submit]").click()
     expect(page.locator("ul.flash li.success")).to_be_visible()
     expect(page.locator("#casefile")).to_contain_text("示范县卫计局行政处罚决定书")
+    # What the case still needs: 查处 is ready for a supervisor; the file still lacks documents.
+    expect(page).to_have_url(f"{base}/staff/cases/{case.pk}/#outlook")
+    expect(page.locator("#outlook li[data-step=penalize]")).to_contain_text("由分管领导办理")
+    expect(page.locator("#missing-documents")).to_contain_text("现场检查笔录")
     document = CaseDocument.objects.get(case=case)
     assert document.doc_type == penalty_type
     assert document.mime == "application/pdf"
@@ -154,8 +158,20 @@ def test_report_to_penalty(live_server, e2e_staff, desktop_page, tmp_path):
     page = stale.context.new_page()
     open_case_page(page, base, case)
     penalize = page.locator("#transitions form:has(button[value=penalize])")
+    expect(penalize).to_have_class(re.compile(r"\bdecisive\b"))
+    # Without an outcome: the error is at the field, and nothing happens.
+    penalize.locator("button[value=penalize]").click()
+    penalize = page.locator("#transitions form:has(button[value=penalize])")
+    expect(penalize.locator(".field.has-error:has(textarea[name=outcome]) p.error")).to_be_visible()
+    expect(page.locator("#case-state")).to_have_text(_label(State.INVESTIGATING))
     penalize.locator("textarea[name=outcome]").fill(OUTCOME)
     penalize.locator("button[value=penalize]").click()
+    # The confirmation says what will happen; only then is the step taken.
+    expect(page.locator("#confirm-summary")).to_contain_text("查处")
+    expect(page.locator("#confirm-step")).to_contain_text("E2E-OUTCOME")
+    case.refresh_from_db()
+    assert case.state == State.INVESTIGATING
+    page.locator("#confirm-form button[value=penalize]").click()
     expect(page.locator("#case-state")).to_have_text(_label(State.PENALIZED))
     assert "查处" in page.locator("#case-state").inner_text()
     expect(page.locator("main")).to_contain_text("E2E-OUTCOME")
@@ -190,6 +206,10 @@ def test_report_to_penalty(live_server, e2e_staff, desktop_page, tmp_path):
     history = page.locator("#history")
     expect(history).to_contain_text("investigator 开始调查")
     expect(history).to_contain_text("supervisor 批准查处")
+    # Every line reads as Chinese words: a name and what they did, never an action code.
+    for line in page.locator("#history li").all_inner_texts():
+        assert re.search(r"[\u4e00-\u9fff]{2,}", line), line
+        assert not re.search(r"\b[a-z]+\.[a-z_]+\b", line), line  # e.g. case.transition
     assert list(
         AuditEntry.objects.filter(object_type="casework.case", object_id=str(case.pk)).values_list(
             "actor__username", flat=True

@@ -186,8 +186,10 @@ def test_a_reminder_not_yet_sent_when_the_deadline_is_met_is_dropped(cast, towns
 
 
 def test_feedback_and_archive_deadlines_after_a_decision(cast, units, township, clock):
-    """Penalized Monday 11-02: tell the reporter within 15 working days (11-23) and archive
-    within 10 (11-16). Archive: reminded 11-11 (11-13, 11-12, 11-11), overdue 11-17."""
+    """Penalized Monday 11-02: tell the reporter within 15 working days (11-23); archiving within
+    10 (11-16) would fall before that, so the archive deadline is 11-23 too (a case is archived
+    after the reporter is told). Both: reminded 11-18 (11-20, 11-19, 11-18), due 11-23, overdue
+    11-24."""
     report = received(township, clock, 2026, 10, 26)
     case = services.open_case(report.pk, cast["clerk"])
     services.assign(
@@ -198,19 +200,18 @@ def test_feedback_and_archive_deadlines_after_a_decision(cast, units, township, 
     clock(2026, 11, 2, 10)
     services.penalize(case.pk, cast["supervisor"], "罚款三万元")
     case.refresh_from_db()
-    assert (case.feedback_due, case.archive_due) == (date(2026, 11, 23), date(2026, 11, 16))
+    assert (case.feedback_due, case.archive_due) == (date(2026, 11, 23), date(2026, 11, 23))
 
-    seen = scan_each_day(clock, date(2026, 11, 2), date(2026, 11, 17))
+    seen = scan_each_day(clock, date(2026, 11, 2), date(2026, 11, 24))
 
-    assert seen[date(2026, 11, 11)] == [("deadline.soon", "archive")]
-    assert seen[date(2026, 11, 16)] == [("deadline.today", "archive")]
-    assert seen[date(2026, 11, 17)] == [
-        ("deadline.overdue", "archive"),
-        ("deadline.escalated", "archive"),
-    ]
-    feedback = [s for stages in seen.values() for s in stages if s[1] == "feedback"]
-    assert feedback == []  # 11-18 is its reminder day (11-20, 11-19, 11-18)
-    assert told("deadline.overdue") == ["investigator"]
+    both = {"archive", "feedback"}
+    assert sorted(seen) == [date(2026, 11, 18), date(2026, 11, 23), date(2026, 11, 24)]
+    assert sorted(seen[date(2026, 11, 18)]) == [("deadline.soon", d) for d in sorted(both)]
+    assert sorted(seen[date(2026, 11, 23)]) == [("deadline.today", d) for d in sorted(both)]
+    assert sorted(seen[date(2026, 11, 24)]) == sorted(
+        [("deadline.overdue", d) for d in both] + [("deadline.escalated", d) for d in both]
+    )
+    assert set(told("deadline.overdue")) == {"investigator"}
 
 
 def test_a_registered_rule_is_scanned_too(cast, township, clock):

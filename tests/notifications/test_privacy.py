@@ -77,7 +77,7 @@ def test_no_message_leaving_the_system_carries_what_it_must_not(
     run_outbox()  # as a worker would, before the supervisor acts
     services.penalize(case.pk, cast["supervisor"], OUTCOME)
     services.give_feedback(case.pk, cast["supervisor"], FEEDBACK)
-    clock(2026, 11, 17, 9)  # acceptance and archive deadlines have passed
+    clock(2026, 11, 24, 9)  # acceptance (11-11) and archive (11-23) deadlines have passed
     deadline_scan.scan()
     digest.record_digests()
     run_outbox()

@@ -114,6 +114,11 @@ def test_approve_from_the_reward_page(proposed, cast, login):
     )
     assert response.status_code == 302
     assert fresh(reward).state == "approved"
+    # The reward's history reads as sentences: who did what, never "name · description".
+    html = client.get(f"/staff/rewards/{reward.pk}/").content.decode()
+    history = html[html.index('id="history"') :]
+    assert "supervisor 审批奖励（通知举报人）" in history
+    assert "supervisor · " not in history
 
 
 def test_payee_only_on_the_payment_page_after_a_step_up(bank_claimed, cast, login):

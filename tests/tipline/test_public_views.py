@@ -469,10 +469,16 @@ def test_download_with_wrong_receipt_is_404(client, filed):
 
 
 def test_receipt_pages_only_accept_post_for_lookups(client, filed):
-    _report, receipt = filed
-    assert client.get("/receipt/", {"receipt": receipt}).status_code == 200  # the empty form
-    assert client.get("/receipt/download/").status_code == 405
-    assert client.get("/receipt/add/").status_code == 405
+    """A receipt never travels in a URL: opening the POST addresses directly (a bookmark, the
+    back button, a reload) leads to the receipt form, not a bare 405, and reveals nothing."""
+    report, receipt = filed
+    response = client.get("/receipt/", {"receipt": receipt})
+    assert response.status_code == 200  # the empty form
+    assert 'id="report-status"' not in response.content.decode()
+    for url in ("/receipt/download/", "/receipt/add/", f"/receipt/add/?receipt={receipt}"):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/receipt/"), url
+    assert report.messages.count() == 0
 
 
 # --- CSRF and errors --------------------------------------------------------------------------

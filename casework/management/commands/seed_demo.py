@@ -56,6 +56,19 @@ STAFF = {
     "auditor": (roles.AUDITOR, Unit.Kind.DISCIPLINE, None),
     "admin": (roles.ADMINISTRATOR, Unit.Kind.FAMILY_PLANNING, None),
 }
+# Full names (family name, given name): pages and the audit log name people by them.
+NAMES = {
+    "clerk": ("王", "丽"),
+    "clerk_xishan": ("赵", "敏"),
+    "clerk_nanhu": ("孙", "婷"),
+    "clerk_beishan": ("周", "强"),
+    "investigator": ("张", "伟"),
+    "supervisor": ("刘", "建国"),
+    "custodian": ("陈", "静"),
+    "finance": ("杨", "帆"),
+    "auditor": ("吴", "刚"),
+    "admin": ("黄", "磊"),
+}
 DEMO_REPORTS = [
     ("zhongshui", Category.SEX_DETERMINATION, "镇东头某诊所晚上用B超给孕妇看胎儿性别，收费500元。"),
     ("xishan", Category.ABORTION_DRUG_SALE, "西山镇某药店不凭处方出售终止妊娠药品。"),
@@ -138,6 +151,7 @@ class Command(BaseCommand):
                 user.set_password(password)
             if not user.email:
                 user.email = f"{username}@example.invalid"
+            user.last_name, user.first_name = NAMES[username]
             user.is_staff = True
             user.is_superuser = username == "admin"
             user.save()

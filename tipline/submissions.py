@@ -1,0 +1,69 @@
+"""One-time form tokens: a public form carries a fresh random token, and filing spends it.
+
+The token is spent in the transaction that files the report (or the follow-up), under a unique
+constraint, so two posts of one form can never both file, even in parallel: the second finds it
+spent and the reporter is told the first was received. The receipt is still shown once only.
+Tokens are kept for TOKEN_DAYS, long enough for any reload; only their SHA-256 is stored.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import SubmissionToken
+
+FIELD = "submission"
+TOKEN_DAYS = 7
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+class AlreadySubmitted(Exception):
+    """This form was posted before and filed then; ``at`` is when."""
+
+    def __init__(self, at: datetime):
+        super().__init__("form already submitted")
+        self.at = at
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def valid(token) -> str | None:
+    """The token if it is well formed, else None (a post without one gets no protection)."""
+    return token if isinstance(token, str) and _TOKEN.match(token) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def spent_at(token: str | None) -> datetime | None:
+    """When this token was spent, or None: a cheap check before a form is even validated."""
+    if not token:
+        return None
+    return (
+        SubmissionToken.objects.filter(digest=_digest(token))
+        .values_list("used_at", flat=True)
+        .first()
+    )
+
+
+def spend(token: str | None) -> None:
+    """Spend the token inside the caller's transaction, or raise AlreadySubmitted.
+
+    Call it first in the transaction: a parallel post of the same form then waits on the unique
+    index until this one commits, and fails."""
+    if not token:
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SubmissionToken.objects.create(digest=_digest(token), used_at=now)
+    except IntegrityError:
+        raise AlreadySubmitted(spent_at(token) or now) from None
+    SubmissionToken.objects.filter(used_at__lt=now - timedelta(days=TOKEN_DAYS)).delete()
