@@ -80,7 +80,8 @@ class CaseDocument(Sealed):
     class Meta:
         verbose_name = _("case document")
         verbose_name_plural = _("case documents")
-        ordering = ["doc_type__order", "uploaded_at"]
+        # No default ordering: ordering by doc_type__order joined and sorted every document
+        # read. casefile.checklist orders a case's documents; other readers order explicitly.
 
     def __str__(self):
         return f"{self.doc_type} · {self.case}"
