@@ -38,7 +38,7 @@ def request_identity(request, pk):
 @staff_required
 def identity_list(request):
     user = request.user
-    scope = IdentityRequest.objects.filter(report__township__in=access.townships_for(user))
+    scope = IdentityRequest.objects.filter(township__in=access.townships_for(user))
     deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
     pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
