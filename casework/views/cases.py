@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -85,6 +85,10 @@ def _case_page(request, case, *, step_forms=None, document_form=None, status=200
     user = request.user
     step_forms = step_forms or {}
     doc_types = list(DocumentType.objects.all())
+    # The case file, read once: the checklist, the steps' conditions and the outlook use it.
+    prefetch_related_objects(
+        [case], Prefetch("documents", queryset=CaseDocument.objects.select_related("doc_type"))
+    )
     reports = list(Report.objects.filter(case=case).order_by("accepted_at"))
     with_identity = set(
         ReporterIdentity.objects.filter(report__in=reports).values_list("report_id", flat=True)
@@ -101,13 +105,14 @@ def _case_page(request, case, *, step_forms=None, document_form=None, status=200
         for step, blocked in steps.offered(case, user)
     ]
     checklist = casefile.checklist(case, doc_types)
+    missing = [row["type"] for row in checklist if row["missing"]]
     context = {
         "case": case,
         "reports": [(r, r.pk in with_identity) for r in reports],
         "history": [(e, sentence(e)) for e in _history(case)],
         "checklist": checklist,
-        "missing": [row["type"] for row in checklist if row["missing"]],
-        "score": casefile.score(case, doc_types),
+        "missing": missing,
+        "score": casefile.points(len(missing)),
         "flags": case.overdue_flags(),
         "deadlines": case.deadlines(),
         "extension_days": settings.TIPLINE_DEADLINES["extension"][0],
@@ -307,8 +312,9 @@ def case_index(request, pk):
     """Printable case-file index (目录)."""
     case = access.get_case(request.user, pk)
     rows = casefile.checklist(case)
+    score = casefile.points(sum(1 for row in rows if row["missing"]))
     return render(
         request,
         "casework/case_index.html",
-        {"case": case, "rows": rows, "score": casefile.score(case), "printed_at": timezone.now()},
+        {"case": case, "rows": rows, "score": score, "printed_at": timezone.now()},
     )
