@@ -82,6 +82,11 @@ class CaseDocument(Sealed):
         verbose_name_plural = _("case documents")
         # No default ordering: ordering by doc_type__order joined and sorted every document
         # read. casefile.checklist orders a case's documents; other readers order explicitly.
+        indexes = [
+            # "Has this case a document of this type?": one probe per type, for the stored
+            # missing-document count (casefile.refresh_missing) and the assessment.
+            models.Index(fields=["case", "doc_type"], name="casedocument_case_type_idx"),
+        ]
 
     def __str__(self):
         return f"{self.doc_type} · {self.case}"
