@@ -45,14 +45,17 @@ def queue(request):
     status = request.GET.get("status", Report.Status.RECEIVED)
     if status not in Report.Status.values:
         status = Report.Status.RECEIVED
-    # Served by the index (township, status, acceptance_due, received_at) on Report.
-    reports = (
+    # Sorted and paged on the bare rows (index: township, status, acceptance_due,
+    # received_at); only the page's 50 are then read whole, with township and case.
+    ids = (
         access.reports_for(request.user)
         .filter(status=status)
-        .select_related("township", "case")
         .order_by("acceptance_due", "received_at")
+        .values_list("pk", flat=True)
     )
-    page = page_of(request, reports)
+    page = page_of(request, ids)
+    by_pk = Report.objects.order_by().select_related("township", "case").in_bulk(list(page))
+    page.object_list = [by_pk[pk] for pk in page]
     # Attachments counted for the page's rows only: a Count() annotation grouped the whole
     # filtered set (and the paginator's COUNT wrapped that GROUP BY).
     counts = dict(
