@@ -72,7 +72,7 @@ def get_identity_request(user, pk) -> IdentityRequest:
     """Visible to its requester and to custodians of the report's township."""
     qs = IdentityRequest.objects.select_related(
         "report__township", "report__case", "requested_by"
-    ).filter(report__township__in=townships_for(user))
+    ).filter(township__in=townships_for(user))
     request = _one(qs, pk)
     if request.requested_by_id != user.pk and not is_custodian(user):
         raise Http404

@@ -15,6 +15,15 @@ class CaseworkConfig(AppConfig):
 
         public_status.register()
 
+        # An edit of the checklist changes what every case misses (admin, list_editable, shell).
+        from django.db.models.signals import post_delete, post_save
+
+        from . import casefile
+        from .models import DocumentType
+
+        post_save.connect(casefile.refresh_all, sender=DocumentType, dispatch_uid="checklist")
+        post_delete.connect(casefile.refresh_all, sender=DocumentType, dispatch_uid="checklist-")
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """The admin, installed with a site that requires a verified second factor."""

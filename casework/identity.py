@@ -38,7 +38,10 @@ def request_access(report: Report, user, reason: str) -> IdentityRequest:
         raise ServiceError(_(SHREDDED))
     with transaction.atomic():
         req = IdentityRequest.objects.create(
-            report=report, requested_by=user, reason=reason.strip()
+            report=report,
+            township_id=report.township_id,
+            requested_by=user,
+            reason=reason.strip(),
         )
         audit.record(user, Action.IDENTITY_REQUESTED, req, report=str(report.id))
         outbox.record("identity.requested", req, township_id=report.township_id)  # notify

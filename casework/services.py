@@ -22,7 +22,7 @@ from tipline import services as intake
 from tipline.models import RejectionReason, Report, ReportMessage
 from vault import storage
 
-from . import audit, documents, rules, steps
+from . import audit, casefile, documents, rules, steps
 from .audit_catalogue import Action
 from .errors import CaseChanged, NotAllowed, ServiceError
 from .models import Case, CaseDocument, DocumentType
@@ -124,6 +124,7 @@ def open_case(report_id, user, *, title: str = "", involves_birth_permit=False) 
         )
         case.next_due = case.compute_next_due()
         case.save()
+        casefile.refresh_case(case)
         _accept_into(report, case, user, now)
         audit.record(user, Action.CASE_OPENED, case, report=str(report.id), number=case.number)
     return case
@@ -292,6 +293,7 @@ def take_step(case_id, user, name: str, *, expected_state=None, **inputs) -> Cas
             effect(case, user, now)
         case.next_due = case.compute_next_due()
         case.save()
+        casefile.refresh_case(case)  # the state's dates decide which documents are required
         audit.record(
             user,
             Action.CASE_TRANSITION,
@@ -420,6 +422,7 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
             )
             written = storage.write(doc, data)
             doc.save()
+            casefile.refresh_case(case)
             audit.record(user, action, case, document=str(doc.id), type=doc_type.code, **extra)
             # notify: a step this filing made possible awaits a supervisor (once per step)
             ready = [step.name for step in steps.ready_for_approval(case, user)]

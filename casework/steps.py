@@ -105,6 +105,11 @@ def has_team(case) -> bool:
 
 def has_document(code: str) -> Callable:
     def check(case) -> bool:
+        # A page that prefetched the case's documents (with their types) asks them; a service
+        # checks the locked row, which has no prefetch, in the database.
+        prefetched = getattr(case, "_prefetched_objects_cache", {}).get("documents")
+        if prefetched is not None:
+            return any(doc.doc_type.code == code for doc in prefetched)
         return case.documents.filter(doc_type__code=code).exists()
 
     check.__name__ = f"has_{code}"

@@ -126,7 +126,7 @@ def for_user(user) -> list[dict]:
         )
     if access.is_custodian(user):
         n = IdentityRequest.objects.filter(
-            report__township__in=access.townships_for(user),
+            township__in=access.townships_for(user),
             status=IdentityRequest.Status.PENDING,
         ).count()
         items.append(

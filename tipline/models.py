@@ -90,7 +90,14 @@ class Report(models.Model):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["township", "status", "received_at"])]
+        indexes = [
+            models.Index(fields=["township", "status", "received_at"]),
+            # The triage queue: a township's reports of one status, by acceptance deadline.
+            models.Index(
+                fields=["township", "status", "acceptance_due", "received_at"],
+                name="report_triage_queue_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_category_display()} · {self.township} · {self.received_at:%Y-%m-%d}"

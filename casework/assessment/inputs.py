@@ -24,14 +24,14 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models import Case as Switch
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from org.models import County, Township
 from tipline.models import Report
 
-from ..models import Case, CaseDocument, DocumentType
+from .. import casefile
+from ..models import Case, DocumentType
 from . import scoring
 from .models import CaseFalsification, TownshipQuota
 
@@ -45,44 +45,11 @@ def repeat_window() -> timedelta:
     return timedelta(days=settings.TIPLINE_REPEAT_WINDOW_DAYS)
 
 
-# When a required document type applies to a case, as DocumentType.applies_to says, in SQL.
-# A new kind of "required when" raises KeyError here, and the test that compares these counts
-# with casefile.missing_documents fails until it is added.
-_WHEN = {
-    DocumentType.When.ALWAYS: Q(),
-    DocumentType.When.BIRTH_PERMIT: Q(involves_birth_permit=True),
-    DocumentType.When.DECIDED: Q(penalized_at__isnull=False),
-    DocumentType.When.REWARDED: Q(rewarded_at__isnull=False),
-    DocumentType.When.CLOSED: Q(closed_at__isnull=False),
-}
-
-
-def applies(doc_type: DocumentType) -> Q:
-    condition = Q(pk__isnull=False) & _WHEN[doc_type.required_when]
-    if doc_type.categories:
-        condition &= Q(category__in=doc_type.categories)
-    return condition
-
-
-def _missing_annotations(doc_types) -> dict:
-    return {
-        f"missing_{t.pk}": Switch(
-            When(
-                applies(t) & ~Exists(CaseDocument.objects.filter(case=OuterRef("pk"), doc_type=t)),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-        for t in doc_types
-    }
-
-
 def missing_documents(cases, doc_types) -> list[tuple[dict, list[DocumentType]]]:
     """(case row, its missing required types) for each case of ``cases`` missing any: one query."""
     if not doc_types:
         return []
-    annotations = _missing_annotations(doc_types)
+    annotations = casefile.missing_annotations(doc_types)
     rows = (
         cases.annotate(**annotations)
         .filter(reduce(or_, (Q(**{name: True}) for name in annotations)))

@@ -12,7 +12,7 @@ from org.models import County, Township
 from tipline.models import Report
 from vault import storage
 
-from .. import audit
+from .. import audit, casefile
 from ..audit_catalogue import Action
 from ..errors import NotAllowed, ServiceError
 from ..models import Case, CaseDocument, DocumentType
@@ -131,6 +131,7 @@ def mark_falsified(case_id, user, reason: str, clean_file, title: str = "") -> C
             )
             written = storage.write(doc, clean_file.content)
             doc.save()
+            casefile.refresh_case(case)
             audit.record(
                 user, Action.DOCUMENT_UPLOADED, case, document=str(doc.id), type=doc_type.code
             )

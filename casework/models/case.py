@@ -74,12 +74,26 @@ class Case(ConcurrentTransitionMixin, models.Model):
     transfer_unit = models.CharField(_("receiving unit"), max_length=200, blank=True)
     transferred_on = models.DateField(_("transferred on"), null=True, blank=True)
     next_due = models.DateField(_("next deadline"), null=True, blank=True, db_index=True)
+    # Required documents missing from the file (一案一卷), stored so the file-scores page sorts
+    # and paginates in SQL; kept current by casework.casefile.refresh_case/refresh_all.
+    missing_documents = models.PositiveSmallIntegerField(
+        _("missing documents"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = [models.F("next_due").asc(nulls_last=True), "id"]
-        indexes = [models.Index(fields=["township", "state"])]
+        indexes = [
+            models.Index(fields=["township", "state"]),
+            # The file-scores page: incomplete files first, a county (all townships) or one
+            # township at a time.
+            models.Index(fields=["-missing_documents", "number"], name="case_file_score_idx"),
+            models.Index(
+                fields=["township", "-missing_documents", "number"],
+                name="case_township_file_score_idx",
+            ),
+        ]
         permissions = [
             ("triage_report", "Can accept, reject and link reports"),
             ("assign_case", "Can assign cases to a unit and investigator"),

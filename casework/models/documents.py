@@ -80,7 +80,13 @@ class CaseDocument(Sealed):
     class Meta:
         verbose_name = _("case document")
         verbose_name_plural = _("case documents")
-        ordering = ["doc_type__order", "uploaded_at"]
+        # No default ordering: ordering by doc_type__order joined and sorted every document
+        # read. casefile.checklist orders a case's documents; other readers order explicitly.
+        indexes = [
+            # "Has this case a document of this type?": one probe per type, for the stored
+            # missing-document count (casefile.refresh_missing) and the assessment.
+            models.Index(fields=["case", "doc_type"], name="casedocument_case_type_idx"),
+        ]
 
     def __str__(self):
         return f"{self.doc_type} · {self.case}"

@@ -18,6 +18,14 @@ class IdentityRequest(models.Model):
         related_name="identity_requests",
         verbose_name=_("report"),
     )
+    # The report's township, copied when the request is made (a report never changes township):
+    # the list and the custodians' count filter on it directly, through its own index.
+    township = models.ForeignKey(
+        "org.Township",
+        on_delete=models.PROTECT,
+        related_name="identity_requests",
+        verbose_name=_("township"),
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -45,6 +53,11 @@ class IdentityRequest(models.Model):
         verbose_name = _("identity request")
         verbose_name_plural = _("identity requests")
         ordering = ["-requested_at"]
+        indexes = [
+            models.Index(
+                fields=["township", "status", "-requested_at"], name="identity_request_list_idx"
+            )
+        ]
 
     def __str__(self):
         return f"identity request {self.pk} ({self.status})"

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 
 from vault import storage
 
-from .. import audit
+from .. import audit, casefile
 from ..audit_catalogue import Action
 from ..models import CaseDocument, DocumentType
 from .eligibility import explain
@@ -64,5 +64,6 @@ def file_generated(case, user, code: str, content: bytes, written: list) -> Case
     )
     written.append(storage.write(doc, content))
     doc.save()
+    casefile.refresh_case(case)
     audit.record(user, Action.DOCUMENT_GENERATED, case, document=str(doc.id), type=code)
     return doc

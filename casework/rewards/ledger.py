@@ -7,13 +7,15 @@ A reward belongs to the month it was proposed (local time); its state is its sta
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from .models import Reward
 from .states import RewardState
@@ -55,59 +57,70 @@ def _year_bounds(year: int):
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
 
 
-def build(year: int, townships) -> Ledger:
-    """``townships``: a queryset (or list) of the townships whose rewards count."""
+def rewards_of(year: int, townships):
+    """The rewards proposed in the year in ``townships`` (a queryset or list), oldest first."""
     start, end = _year_bounds(year)
+    return Reward.objects.filter(
+        township__in=townships, proposed_at__gte=start, proposed_at__lt=end
+    ).order_by("proposed_at", "pk")
+
+
+def summary(year: int, townships) -> tuple[list[dict], dict]:
+    """(rows by month, township and state; totals per state), counted by the database in one
+    GROUP BY, whatever the number of rewards."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    rewards = (
-        Reward.objects.filter(township__in=townships, proposed_at__gte=start, proposed_at__lt=end)
-        .select_related("township", "case", "payment")
-        .order_by("proposed_at", "pk")
+    grouped = (
+        rewards_of(year, townships)
+        .order_by()
+        .annotate(month=TruncMonth("proposed_at", tzinfo=tz))
+        .values("month", "township__code", "township__name", "state")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
     )
-    groups: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
     totals = {state: {"count": 0, "amount": Decimal("0.00")} for state in RewardState.values}
-    detail = []
-    for reward in rewards:
-        month = reward.proposed_at.astimezone(tz).strftime("%Y-%m")
-        key = (month, reward.township.code, reward.township.name, reward.state)
-        groups[key][0] += 1
-        groups[key][1] += reward.amount
-        totals[reward.state]["count"] += 1
-        totals[reward.state]["amount"] += reward.amount
-        payment = getattr(reward, "payment", None)
-        detail.append(
+    rows = []
+    for g in grouped:
+        month = timezone.localtime(g["month"], tz) if timezone.is_aware(g["month"]) else g["month"]
+        rows.append(
             {
-                "case": reward.case.number,
-                "township": reward.township.code,
-                "month": month,
-                "state": reward.state,
-                "amount": f"{reward.amount:.2f}",
-                "outcome": reward.outcome,
-                "proposed_on": reward.proposed_at.astimezone(tz).date().isoformat(),
-                "claim_due": reward.claim_due.isoformat() if reward.claim_due else "",
-                "paid_on": payment.paid_on.isoformat() if payment else "",
-                "voucher_number": payment.voucher_number if payment else "",
+                "month": month.strftime("%Y-%m"),
+                "township": g["township__code"],
+                "township_name": g["township__name"],
+                "state": g["state"],
+                "count": g["count"],
+                "amount": f"{g['amount']:.2f}",
             }
         )
-    rows = [
-        {
-            "month": month,
-            "township": code,
-            "township_name": name,
-            "state": state,
-            "count": count,
-            "amount": f"{amount:.2f}",
-        }
-        for (month, code, name, state), (count, amount) in sorted(groups.items())
-    ]
-    return Ledger(
-        year=year,
-        rows=rows,
-        totals={
-            s: {"count": t["count"], "amount": f"{t['amount']:.2f}"} for s, t in totals.items()
-        },
-        rewards=detail,
-    )
+        totals[g["state"]]["count"] += g["count"]
+        totals[g["state"]]["amount"] += g["amount"]
+    rows.sort(key=lambda r: (r["month"], r["township"], r["township_name"], r["state"]))
+    return rows, {
+        s: {"count": t["count"], "amount": f"{t['amount']:.2f}"} for s, t in totals.items()
+    }
+
+
+def detail(reward) -> dict:
+    """One reward as the ledger lists it (select_related township, case and payment)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    payment = getattr(reward, "payment", None)
+    return {
+        "case": reward.case.number,
+        "township": reward.township.code,
+        "month": reward.proposed_at.astimezone(tz).strftime("%Y-%m"),
+        "state": reward.state,
+        "amount": f"{reward.amount:.2f}",
+        "outcome": reward.outcome,
+        "proposed_on": reward.proposed_at.astimezone(tz).date().isoformat(),
+        "claim_due": reward.claim_due.isoformat() if reward.claim_due else "",
+        "paid_on": payment.paid_on.isoformat() if payment else "",
+        "voucher_number": payment.voucher_number if payment else "",
+    }
+
+
+def build(year: int, townships) -> Ledger:
+    """The whole ledger, every reward listed (the exports; the page lists a page of them)."""
+    rows, totals = summary(year, townships)
+    rewards = rewards_of(year, townships).select_related("township", "case", "payment")
+    return Ledger(year=year, rows=rows, totals=totals, rewards=[detail(r) for r in rewards])
 
 
 def to_csv(ledger: Ledger) -> str:

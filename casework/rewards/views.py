@@ -250,11 +250,23 @@ def _year(request) -> int:
 @perm_required(PERM_LEDGER)
 def reward_ledger(request):
     year = _year(request)
-    figures = ledger.build(year, townships_for(request.user))
+    townships = townships_for(request.user)
+    rows, totals = ledger.summary(year, townships)
+    # The totals are counted in SQL; the rewards themselves are listed a page at a time.
+    page = page_of(
+        request, ledger.rewards_of(year, townships).select_related("township", "case", "payment")
+    )
     return render(
         request,
         "rewards/ledger.html",
-        {"ledger": figures, "year": year, "form": LedgerForm(initial={"year": year})},
+        {
+            "rows": rows,
+            "totals": totals,
+            "page": page,
+            "rewards": [ledger.detail(r) for r in page],
+            "year": year,
+            "form": LedgerForm(initial={"year": year}),
+        },
     )
 
 

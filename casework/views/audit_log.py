@@ -13,7 +13,7 @@ from .. import audit, audit_display
 from ..audit_catalogue import Action
 from ..decorators import perm_required
 from ..models import AuditEntry
-from .common import page_of
+from .keyset import keyset_page
 
 
 def _entries(request):
@@ -27,8 +27,8 @@ def _entries(request):
 @perm_required("casework.view_audit")
 def audit_list(request):
     entries, action = _entries(request)
-    page = page_of(request, entries)
-    rows = audit_display.describe(page)
+    page = keyset_page(request, entries)
+    rows = audit_display.describe(page.rows)
     return render(
         request,
         "casework/audit_list.html",

@@ -38,18 +38,25 @@ def request_identity(request, pk):
 @staff_required
 def identity_list(request):
     user = request.user
-    scope = IdentityRequest.objects.filter(report__township__in=access.townships_for(user))
+    scope = IdentityRequest.objects.filter(township__in=access.townships_for(user))
     deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
     pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
-    qs = qs.select_related(
-        "report__township", "report__case", "requested_by", "decided_by"
-    ).order_by(pending_first, "-requested_at")
+    # Sort and page the bare rows (index: township, status, requested_at), then join the
+    # page's 50: joining first sorted every request of the county with its report and case.
+    ids = qs.order_by(pending_first, "-requested_at", "-pk").values_list("pk", flat=True)
+    page = page_of(request, ids)
+    rows = (
+        IdentityRequest.objects.order_by()
+        .select_related("report__township", "report__case", "requested_by", "decided_by")
+        .in_bulk(list(page))
+    )
+    page.object_list = [rows[pk] for pk in page]
     return render(
         request,
         "casework/identity_list.html",
         {
-            "page": page_of(request, qs),
+            "page": page,
             "decision_form": IdentityDecisionForm(),
             "deciding": deciding,
         },

@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from tipline import receipts, submissions
-from tipline.models import Report, ReporterIdentity
+from tipline.models import Attachment, Report, ReporterIdentity
 
 from .. import access, audit, rules, services, worklists
 from ..assessment.repeats import report_panel
@@ -45,17 +45,31 @@ def queue(request):
     status = request.GET.get("status", Report.Status.RECEIVED)
     if status not in Report.Status.values:
         status = Report.Status.RECEIVED
-    reports = (
+    # Sorted and paged on the bare rows (index: township, status, acceptance_due,
+    # received_at); only the page's 50 are then read whole, with township and case.
+    ids = (
         access.reports_for(request.user)
         .filter(status=status)
-        .select_related("township", "case")
-        .annotate(n_attachments=Count("attachments"))
         .order_by("acceptance_due", "received_at")
+        .values_list("pk", flat=True)
     )
+    page = page_of(request, ids)
+    by_pk = Report.objects.order_by().select_related("township", "case").in_bulk(list(page))
+    page.object_list = [by_pk[pk] for pk in page]
+    # Attachments counted for the page's rows only: a Count() annotation grouped the whole
+    # filtered set (and the paginator's COUNT wrapped that GROUP BY).
+    counts = dict(
+        Attachment.objects.filter(report__in=[r.pk for r in page])
+        .order_by()
+        .values_list("report")
+        .annotate(n=Count("pk"))
+    )
+    for r in page:
+        r.n_attachments = counts.get(r.pk, 0)
     return render(
         request,
         "casework/report_queue.html",
-        {"page": page_of(request, reports), "status": status, "statuses": Report.Status.choices},
+        {"page": page, "status": status, "statuses": Report.Status.choices},
     )
 
 

@@ -237,10 +237,10 @@ def test_file_scores_lists_incomplete_files_first(login, cast, township):
     table = page[page.index('id="file-scores"') :]
     order = sorted((table.index(c.number), c.number) for c in (complete, partial, empty))
     assert [number for _pos, number in order] == [empty.number, partial.number, complete.number]
-    scores = [row["score"] for row in response.context["page"]]
+    scores = [row["score"] for row in response.context["rows"]]
     assert scores == [0, 40, 100]
     missing = {
-        row["case"].number: {t.code for t in row["missing"]} for row in response.context["page"]
+        row["case"].number: {t.code for t in row["missing"]} for row in response.context["rows"]
     }
     assert missing[partial.number] == {
         "acceptance_approval",
