@@ -17,20 +17,21 @@ What is NOT real, to keep a million reports within minutes:
   downloading one, or verify_vault, fails on them by design;
 - no reporter messages, notifications, attachments or reward claims are generated.
 
-Rows go in with PostgreSQL COPY (executemany on SQLite), one transaction per chunk of cases,
-each chunk holding the audit head locked while it extends the chain.
+Rows go in with PostgreSQL COPY (executemany on SQLite) in one transaction for the whole load,
+which holds the audit head locked while it extends the chain (ops/loadgen/sink.py); a large load
+sets the tables' secondary indexes and foreign keys aside and rebuilds them at the end
+(ops/loadgen/bulkload.py).
 """
 
 import hashlib
 import random
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from casework.models import AuditHead, Case, CaseDocument, IdentityRequest
+from casework.models import AuditEntry, Case, CaseDocument, IdentityRequest
 from casework.rewards.models import Reward, RewardPayment
 from tipline.models import Category, Channel, RejectionReason, Report, ReporterIdentity
 from vault.keyring import get_keyring
@@ -47,7 +48,7 @@ from .lifecycle import (
     due,
     local,
 )  # fmt: skip
-from .sink import Sink, reserve_ids
+from .sink import open_sink, reserve_ids
 
 CASES_PER_REPORT = 0.3
 REPEATS = (0, 0, 0, 0, 0, 0, 1, 1, 2, 3)  # extra reports per case, drawn uniformly
@@ -82,7 +83,6 @@ class Generator:
         self.now = timezone.now()
         self.start = self.now - timedelta(days=365 * YEARS)
         self.ring = get_keyring()
-        self.sink = Sink()
         self.log = log
         self.v = volumes(reports)
         rng = self.rng
@@ -93,10 +93,18 @@ class Generator:
         years = sorted({self.start.year + i for i in range(YEARS + 1)})
         per_year = self.v["cases"] / self.v["townships"] / YEARS
         self.areas = org.build(self.v["townships"], years, per_year, rng)
+        # Ids from their own stream, seeded by the batch too: the same seed run again on the same
+        # database (a new batch prefix) must not repeat them.
+        self.ids = random.Random(f"{seed}:{self.areas[0].code}")  # noqa: S311
         self.weights = [rng.lognormvariate(0, 0.5) for _ in self.areas]
         self.subjects = {a.township_id: [] for a in self.areas}
         self.reporters = [people.reporter(rng) for _ in range(max(20, reports // 5))]
-        self.maker = None
+        # Everything read or reserved through Django's connection happens here, before the sink's
+        # transaction locks the tables the loaded ones refer to (dropping a foreign key locks
+        # the referenced table too). A reward id per case is an upper bound: unused ids are gaps.
+        self.next_case = reserve_ids(Case, self.v["cases"])
+        self.next_reward = reserve_ids(Reward, self.v["cases"])
+        self.doc_types = CaseMaker.document_types()
 
     def when(self, fraction: float):
         return self.start + (self.now - self.start) * fraction
@@ -108,8 +116,12 @@ class Generator:
             return pool[-1]
         return self.rng.choice(pool)
 
-    def run(self) -> dict:
-        rng = self.rng
+    def run(self, sink) -> None:
+        """Jurisdiction and staff are made (and committed) in __init__, before the sink's
+        transaction may lock the tables they are referenced from."""
+        rng, self.sink, self.chain = self.rng, sink, Chain(sink)
+        self.maker = CaseMaker(rng, self.now, self.ring, self.chain, self.doc_types)
+        self.maker.ids = self.ids
         n_cases = self.v["cases"]
         case_at = sorted(rng.random() for _ in range(n_cases))
         loose_at = sorted(rng.random() for _ in range(self.unlinked))
@@ -123,27 +135,20 @@ class Generator:
             self.chunk(case_at[begin:end], self.repeats[begin:end], loose_at[loose:upto_loose])
             loose = upto_loose
             self.log(f"  {end:,} of {n_cases:,} cases")
-        return self.sink.written
 
-    @transaction.atomic
     def chunk(self, case_at, repeats, loose_at):
-        rng, now, sink = self.rng, self.now, self.sink
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        chain = Chain(head)
-        sink.begin_chunk()
-        if self.maker is None:
-            self.maker = CaseMaker(rng, now, self.ring, chain)
-        m = self.maker
-        m.chain, m.cases, m.docs, m.rewards = chain, [], [], []
+        rng, now, sink, chain, m = self.rng, self.now, self.sink, self.chain, self.maker
+        ids = self.ids
+        m.cases, m.docs, m.rewards = [], [], []
         reports, identities, requests = [], [], []
-        first_case = reserve_ids(Case, len(case_at))
+        first_case, self.next_case = self.next_case, self.next_case + len(case_at)
         for i, (fraction, extra) in enumerate(zip(case_at, repeats, strict=True)):
             area = rng.choices(self.areas, self.weights)[0]
             name, address, phone, phone_index = self.subject(area)
             category = rng.choice(CATEGORIES)
             text = people.description(rng, name, address)
             received = min(self.when(fraction), now - timedelta(hours=1))
-            first_id = uuid.uuid4()
+            first_id = people.new_id(ids)
             case = m.make(first_case + i, area, (first_id, received), category, text[:200],
                           rng.random() < 0.1)  # fmt: skip
             status = "closed" if case["archived_at"] else "accepted"
@@ -153,7 +158,7 @@ class Generator:
             for _ in range(extra):
                 again = min(received + timedelta(days=rng.uniform(0.5, 30)), now)
                 linked = again + timedelta(hours=rng.uniform(2, 72))
-                rid = uuid.uuid4()
+                rid = people.new_id(ids)
                 if linked > now:
                     reports.append(self.report(rid, area, category, text, subject, again,
                                                "received"))  # fmt: skip
@@ -172,20 +177,21 @@ class Generator:
             text = people.description(rng, subject[0], subject[1])
             received = self.when(fraction)
             if received > now - timedelta(days=PENDING_DAYS):
-                reports.append(self.report(uuid.uuid4(), area, category, text, subject, received,
-                                           "received"))  # fmt: skip
+                reports.append(self.report(people.new_id(ids), area, category, text, subject,
+                                           received, "received"))  # fmt: skip
             else:
                 reason = rng.choice(RejectionReason.values)
-                reports.append(self.rejected(uuid.uuid4(), area, category, text, subject,
+                reports.append(self.rejected(people.new_id(ids), area, category, text, subject,
                                              received, reason))  # fmt: skip
         staff = {a.township_id: a.staff for a in self.areas}
         for row in reports:
             if rng.random() < IDENTIFIED:
                 identities.append(people.sealed_identity(
-                    self.ring, row[0], rng.choice(self.reporters), rng.random() < 0.3))  # fmt: skip
+                    self.ring, people.new_id(ids), row[0], rng.choice(self.reporters),
+                    rng.random() < 0.3))  # fmt: skip
                 if row[15] and rng.random() < 0.01:
                     requests.append(self.request(row, staff[row[5]]))
-        first_reward = reserve_ids(Reward, len(m.rewards)) if m.rewards else 0
+        first_reward, self.next_reward = self.next_reward, self.next_reward + len(m.rewards)
         rewards, payments = m.reward_rows(first_reward)
         sink.write(Case, CASE_FIELDS, m.cases)
         sink.write(Report, REPORT_FIELDS, reports)
@@ -194,7 +200,7 @@ class Generator:
         sink.write(Reward, REWARD_FIELDS, rewards)
         sink.write(RewardPayment, PAYMENT_FIELDS, payments)
         sink.write(IdentityRequest, REQUEST_FIELDS, requests)
-        chain.flush(sink)
+        chain.flush()
 
     def report(self, rid, area, category, text, subject, received, status, case=None, at=None):
         rng = self.rng
@@ -203,7 +209,7 @@ class Generator:
             local(received) - timedelta(days=rng.randrange(30)) if rng.random() < 0.6 else None
         )
         return (
-            rid, hashlib.sha256(rid.bytes).hexdigest(), channel,
+            rid, hashlib.sha256(rid.encode()).hexdigest(), channel,
             f"登记{rng.randrange(1, 9999):04d}" if channel in STAFF_CHANNELS else "", category,
             area.township_id, text, occurred, *subject, status, received,
             due("acceptance", local(received)), case, at, "",
@@ -240,11 +246,16 @@ def finish() -> None:
             cursor.execute("ANALYZE")
 
 
+LOADED = [Case, Report, ReporterIdentity, CaseDocument, Reward, RewardPayment, IdentityRequest,
+          AuditEntry]  # fmt: skip
+
+
 def generate(reports: int, *, seed: int = 12, log=print) -> dict:
     """Add `reports` reports and everything that goes with them; return rows written per model."""
     if settings.DEBUG:
         connection.force_debug_cursor = False  # do not keep every COPY in connection.queries
     generator = Generator(reports, seed, log)
-    written = generator.run()
+    with open_sink(reports, [m._meta.db_table for m in LOADED], log) as sink:
+        generator.run(sink)
     finish()
-    return written
+    return sink.written

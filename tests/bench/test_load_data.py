@@ -6,6 +6,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
 from django.test import Client
 
@@ -43,6 +44,10 @@ def test_generated_data(loaded):
     assert Reward.objects.filter(township__code__startswith="load1-", state="paid").exists()
     # Every linked report lies in its case's township; archived cases hold only closed reports.
     assert not new.exclude(case__isnull=True).exclude(case__township=F("township")).exists()
+
+    # Every foreign key holds (on PostgreSQL the keys set aside during the load were re-added,
+    # which validates every row; this checks the deferred ones of this transaction too).
+    connection.check_constraints()
 
     # The audit chain still verifies; a generated identity decrypts.
     call_command("verify_audit", stdout=io.StringIO())  # raises SystemExit when broken
