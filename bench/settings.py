@@ -19,6 +19,6 @@ TIPLINE_RATE_LIMITS = {
     "report_filed_per_client": (10**9, 3600),
 }
 
-# The clerks' notices are built and "sent" (eager Celery, no broker), but to no mail server; the
-# dummy backend keeps nothing, so it cannot grow the worker's memory either.
+# The clerks' notices go to a broker nobody consumes (bench/load.py); when they run eagerly,
+# to no mail server: the dummy backend keeps nothing, so it cannot grow the worker's memory.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from casework import casefile
 from casework.models import AuditEntry, Case, CaseDocument, IdentityRequest
 from casework.rewards.models import Reward, RewardPayment
 from tipline.models import Category, Channel, RejectionReason, Report, ReporterIdentity
@@ -62,8 +63,8 @@ REPORT_FIELDS = ["id", "receipt_hash", "channel", "channel_reference", "category
                  "description", "occurred_on", "subject_name", "subject_address", "subject_phone",
                  "subject_phone_index", "status", "received_at", "acceptance_due", "case",
                  "accepted_at", "rejection_reason", "triaged_by", "triaged_at"]  # fmt: skip
-REQUEST_FIELDS = ["report", "requested_by", "reason", "status", "requested_at", "decided_by",
-                  "decided_at", "decision_note", "expires_at"]  # fmt: skip
+REQUEST_FIELDS = ["report", "township", "requested_by", "reason", "status", "requested_at",
+                  "decided_by", "decided_at", "decision_note", "expires_at"]  # fmt: skip
 CATEGORIES = [Category.SEX_DETERMINATION] * 5 + [Category.SEX_SELECTIVE_ABORTION] * 2 + [
     Category.ABORTION_DRUG_SALE, Category.ILLEGAL_PRACTICE, Category.OTHER]  # fmt: skip
 CHANNELS = [Channel.WEB] * 12 + [Channel.API] + [Channel.PHONE] * 4 + [
@@ -231,10 +232,11 @@ class Generator:
         asked = min(report_row[16] + timedelta(days=rng.uniform(1, 40)), self.now)
         decided = asked + timedelta(days=rng.uniform(0.1, 3))
         if decided > self.now:
-            return (report_row[0], staff["investigator"], "核实举报人身份以便询问", "pending",
-                    asked, None, None, "", None)  # fmt: skip
+            return (report_row[0], report_row[5], staff["investigator"], "核实举报人身份以便询问",
+                    "pending", asked, None, None, "", None)  # fmt: skip
         status = rng.choice(("approved", "approved", "refused"))
-        return (report_row[0], staff["investigator"], "核实举报人身份以便询问", status, asked,
+        return (report_row[0], report_row[5], staff["investigator"], "核实举报人身份以便询问",
+                status, asked,
                 staff["custodian"], decided, "同意" if status == "approved" else "理由不足",
                 decided + timedelta(days=7) if status == "approved" else None)  # fmt: skip
 
@@ -243,6 +245,9 @@ def finish() -> None:
     """The last step of every generation, after all rows are in. Stored summaries that other
     code keeps current as cases change (denormalised counts, materialised views) are refreshed
     here, once, over the whole database; then the planner's statistics are brought up to date."""
+    # The file-scores page sorts by each case's stored missing-document count, which the
+    # services keep current; rows written by COPY bypass them.
+    casefile.refresh_all()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
