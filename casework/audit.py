@@ -13,21 +13,34 @@ GENESIS = "0" * 64
 
 
 def _digest(prev_hash: str, entry: AuditEntry) -> str:
+    return _digest_of(
+        prev_hash, entry.at, entry.actor_id, entry.action, entry.object_type, entry.object_id,
+        entry.data,
+    )  # fmt: skip
+
+
+def _digest_of(prev_hash, at, actor_id, action, object_type, object_id, data) -> str:
     payload = json.dumps(
         {
             "prev": prev_hash,
-            "at": entry.at.isoformat(),
-            "actor": entry.actor_id,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "data": entry.data,
+            "at": at.isoformat(),
+            "actor": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "data": data,
         },
         sort_keys=True,
         cls=DjangoJSONEncoder,
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# What verify reads of each entry: plain tuples, since building a model instance per entry
+# was a quarter of the walk's time over a million entries.
+_CHAIN_FIELDS = ("id", "prev_hash", "hash", "at", "actor_id", "action", "object_type",
+                 "object_id", "data")  # fmt: skip
 
 
 class UnknownAction(ValueError):
@@ -66,16 +79,17 @@ def verify() -> tuple[bool, str]:
     """Walk the chain. Returns (ok, message naming the first bad entry)."""
     prev = GENESIS
     count = 0
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
+    rows = AuditEntry.objects.order_by("id").values_list(*_CHAIN_FIELDS)
+    for pk, prev_hash, stored, *content in rows.iterator(chunk_size=5000):
         count += 1
-        if entry.prev_hash != prev:
+        if prev_hash != prev:
             return (
                 False,
-                f"entry #{entry.pk} ({entry.action}): an entry before it was removed or altered",
+                f"entry #{pk} ({content[2]}): an entry before it was removed or altered",
             )
-        if _digest(prev, entry) != entry.hash:
-            return False, f"entry #{entry.pk} ({entry.action}): its content was altered"
-        prev = entry.hash
+        if _digest_of(prev, *content) != stored:
+            return False, f"entry #{pk} ({content[2]}): its content was altered"
+        prev = stored
     head = AuditHead.objects.filter(pk=1).first()
     expected_hash, expected_count = (head.last_hash, head.count) if head else (GENESIS, 0)
     if prev != expected_hash or count != expected_count:
