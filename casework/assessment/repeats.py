@@ -7,6 +7,7 @@ compared, by normalised name and address (rapidfuzz), so the work per report sta
 however many reports the system holds. Only reports the clerk links count towards repeats.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,11 +33,17 @@ MAX_CANDIDATES = 100  # recent open cases of the township compared with a new re
 MAX_SUGGESTIONS = 5
 
 
+# Everything but letters and numbers (Unicode categories L* and N*): \w is exactly those plus
+# "_". One regex pass instead of a Python loop over characters: suggestions normalise every
+# candidate's name and address, so this is most of their cost.
+_NOT_LETTER_OR_NUMBER = re.compile(r"[\W_]+")
+
+
 def normalise(text: str) -> str:
     """Comparable form: full-width → half-width (NFKC), case folded, without spaces and
     punctuation (Ｂ超室 · 王氏 → b超室王氏)."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return _NOT_LETTER_OR_NUMBER.sub("", text)
 
 
 def similarity(a: str, b: str) -> int:
@@ -62,16 +69,29 @@ class Suggestion:
     last_report_at: object
 
 
-def _reasons(report: Report, other: Report) -> list[Reason]:
+@dataclass(frozen=True)
+class _Subject:
+    """What a report says of the reported person, ready to compare."""
+
+    phone_index: str
+    name: str
+    address: str
+
+    @classmethod
+    def of(cls, phone_index, name, address):
+        return cls(phone_index or "", normalise(name), normalise(address))
+
+
+def _reasons(subject: _Subject, other: _Subject) -> list[Reason]:
     reasons = []
-    if report.subject_phone_index and report.subject_phone_index == other.subject_phone_index:
+    if subject.phone_index and subject.phone_index == other.phone_index:
         reasons.append(Reason("phone", str(_("same phone of the reported person")), PHONE))
-    name = similarity(normalise(report.subject_name), normalise(other.subject_name))
+    name = similarity(subject.name, other.name)
     if name >= SIMILAR:
         reasons.append(
             Reason("name", str(_("similar name")), round(NAME * name / 100), similarity=name)
         )
-    address = similarity(normalise(report.subject_address), normalise(other.subject_address))
+    address = similarity(subject.address, other.address)
     if address >= SIMILAR:
         reasons.append(
             Reason("address", str(_("similar address")), round(ADDRESS * address / 100), address)
@@ -107,16 +127,20 @@ def suggest(report: Report, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
     cases = {case.pk: case for case in open_cases.filter(pk__in=ids)}
     best: dict[int, tuple[int, list[Reason]]] = {}
     last: dict[int, object] = {}
-    for other in (
+    subject = _Subject.of(report.subject_phone_index, report.subject_name, report.subject_address)
+    others = (
         Report.objects.filter(case_id__in=cases)
         .exclude(pk=report.pk)
-        .only("case_id", "subject_name", "subject_address", "subject_phone_index", "received_at")
-    ):
-        last[other.case_id] = max(last.get(other.case_id, other.received_at), other.received_at)
-        reasons = _reasons(report, other)
+        .values_list(
+            "case_id", "received_at", "subject_phone_index", "subject_name", "subject_address"
+        )
+    )
+    for case_id, received_at, *described in others:
+        last[case_id] = max(last.get(case_id, received_at), received_at)
+        reasons = _reasons(subject, _Subject.of(*described))
         score = sum(r.points for r in reasons)
-        if reasons and score > best.get(other.case_id, (0, []))[0]:
-            best[other.case_id] = (score, reasons)
+        if reasons and score > best.get(case_id, (0, []))[0]:
+            best[case_id] = (score, reasons)
     out = []
     for case_id, (score, reasons) in best.items():
         case = cases[case_id]
