@@ -193,3 +193,21 @@ def test_a_failed_change_leaves_no_entry(chain, cast):
     assert AuditEntry.objects.count() == before
     assert audit.verify()[0]
     call_command("verify_audit")
+
+
+def test_text_that_copy_escapes_reads_back_as_written(chain):
+    """On PostgreSQL the walk parses COPY's text format: backslashes, tabs, newlines, quotes and
+    Chinese in any field read back exactly, so an intact chain verifies and an altered one
+    does not."""
+    awkward = 'a\\b\tc\nd\re "引号" \\N 中文'
+    entry = audit.record(
+        None, "case.extended", object_type="casework.case", object_id=awkward,
+        data={"note": awkward, "nested": {"k\t": [awkward, 1, None, 2.5]}},
+    )  # fmt: skip
+    assert audit.verify()[0] is True
+    raw(
+        "UPDATE casework_auditentry SET data = %s WHERE id = %s",
+        [json.dumps({"note": awkward + " ", "nested": {"k\t": [awkward, 1, None, 2.5]}}), entry.pk],
+    )
+    ok, message = audit.verify()
+    assert ok is False and f"#{entry.pk} " in message
