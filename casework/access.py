@@ -63,8 +63,9 @@ def is_custodian(user) -> bool:
     return bool(
         user is not None
         and user.is_active
-        and user.groups.filter(name=roles.CUSTODIAN).exists()
+        # The permission first: it is cached on the user, the group needs a query.
         and user.has_perm("casework.decide_identity")
+        and user.groups.filter(name=roles.CUSTODIAN).exists()
     )
 
 

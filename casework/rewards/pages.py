@@ -1,6 +1,7 @@
 """What rewards add to casework's own pages: the case page's reward card, the report page's
 eligibility marks and each role's count on the staff home."""
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import ngettext
 
@@ -43,11 +44,19 @@ def marks_form(report, user):
 def home_counts(user) -> list[dict]:
     """Each role's own count for the staff home: supervisors the proposals awaiting their
     approval, finance the claims awaiting payment."""
-    rewards = Reward.objects.filter(township__in=townships_for(user))
+    wanted = {}
+    if user.has_perm(PERM_APPROVE):
+        wanted["proposed"] = Count("pk", filter=Q(state=RewardState.PROPOSED))
+    if user.has_perm(PERM_PAY):
+        wanted["claimed"] = Count("pk", filter=Q(state=RewardState.CLAIMED))
+    if not wanted:
+        return []
+    rewards = Reward.objects.filter(township__in=townships_for(user)).order_by()
+    counts = rewards.aggregate(**wanted)  # one query for both
     out = []
     url = reverse("staff:rewards")
     if user.has_perm(PERM_APPROVE):
-        n = rewards.filter(state=RewardState.PROPOSED).count()
+        n = counts["proposed"]
         out.append(
             {
                 "id": "rewards-proposed",
@@ -61,7 +70,7 @@ def home_counts(user) -> list[dict]:
             }
         )
     if user.has_perm(PERM_PAY):
-        n = rewards.filter(state=RewardState.CLAIMED).count()
+        n = counts["claimed"]
         out.append(
             {
                 "id": "rewards-claimed",

@@ -30,10 +30,10 @@ from .common import attempt, file_response, form_errors, page_of
 @staff_required
 def home(request):
     """Each role's own work first, with counts (worklists), then what everyone sees."""
-    cases = access.cases_for(request.user)
+    counts = worklists.case_counts(request.user, access.cases_for(request.user))
     context = {
-        "work": worklists.for_user(request.user),
-        "open_cases": cases.exclude(state="archived").count(),
+        "work": worklists.for_user(request.user, counts),
+        "open_cases": counts["open"],
         "townships": access.townships_for(request.user),
         "reward_counts": reward_pages.home_counts(request.user),
     }

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from casework import identity, services
@@ -319,3 +322,20 @@ def test_the_receipt_given_to_a_walk_in_reporter_is_shown_once(login, cast, town
     shown = re.search(r'id="receipt-number">([\d ]+)<', response.content.decode()).group(1)
     report = Report.objects.get()
     assert report.receipt_hash == receipts.receipt_hash(shown.replace(" ", ""))
+
+
+def test_the_home_page_counts_in_few_queries_whatever_the_roles(login, cast, township):
+    """Each table's counts come from one aggregate: a user holding every role (the superuser)
+    costs no more queries than a clerk, and never more than 10 with the sign-in's own."""
+    new_report(township)
+    services.open_case(new_report(township).pk, cast["clerk"])
+    admin = get_user_model().objects.create_superuser("root", "", "pw-root-123456")
+    for user in (cast["clerk"], cast["supervisor"], cast["custodian"], admin):
+        client = login(user)
+        client.get("/staff/")  # warm: the session's first read
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/staff/")
+        assert response.status_code == 200 and "work-" in response.content.decode()
+        if len(queries) > 10:
+            print("\n".join(q["sql"][:200] for q in queries))
+        assert len(queries) <= 10, user.username
