@@ -97,6 +97,11 @@ class Report(models.Model):
                 fields=["township", "status", "acceptance_due", "received_at"],
                 name="report_triage_queue_idx",
             ),
+            # The same queue for a province-wide user, who has no township to start from.
+            models.Index(
+                fields=["status", "acceptance_due", "received_at"],
+                name="report_status_queue_idx",
+            ),
         ]
 
     def __str__(self):

@@ -93,6 +93,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["township", "-missing_documents", "number"],
                 name="case_township_file_score_idx",
             ),
+            # The case list of one state (e.g. archived), in its order (Meta.ordering:
+            # PostgreSQL's ascending order already puts nulls last).
+            models.Index(fields=["state", "next_due", "id"], name="case_state_list_idx"),
         ]
         permissions = [
             ("triage_report", "Can accept, reject and link reports"),

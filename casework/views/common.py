@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
+from django.utils.functional import cached_property
 
 from org.scope import OutOfScope
 from vault import storage
@@ -12,8 +14,26 @@ from ..errors import ServiceError
 PAGE_SIZE = 50
 
 
+# A list counts at most this many rows: a county's or a province's full COUNT over hundreds of
+# thousands of rows took most of a second; past it the pager says "more than" and filters
+# narrow the list.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    capped = False
+
+    @cached_property
+    def count(self):
+        if not isinstance(self.object_list, QuerySet):
+            return super().count
+        n = self.object_list[: COUNT_CAP + 1].count()  # COUNT over a LIMITed subquery
+        self.capped = n > COUNT_CAP
+        return min(n, COUNT_CAP)
+
+
 def page_of(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
 def attempt(request, func, *args, success=None, **kwargs):

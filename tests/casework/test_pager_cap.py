@@ -1,0 +1,42 @@
+"""Lists count at most COUNT_CAP rows: past it the pager says "more than" instead of counting
+a county's or province's every row."""
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from casework.views import common
+from tipline.models import Report
+
+from .conftest import new_report
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_list_past_the_cap_counts_no_further_and_says_so(township, monkeypatch, login, cast):
+    for _ in range(7):
+        new_report(township)
+    monkeypatch.setattr(common, "COUNT_CAP", 5)
+    request = RequestFactory().get("/", {"page": "2"})
+    with CaptureQueriesContext(connection) as queries:
+        page = common.page_of(request, Report.objects.order_by("pk"), size=2)
+        rows = list(page)
+    assert page.paginator.capped is True
+    assert page.paginator.count == 5 and page.paginator.num_pages == 3
+    assert len(rows) == 2 and page.number == 2
+    assert "LIMIT 6" in queries[0]["sql"]  # the COUNT ran over a LIMITed subquery
+
+    # Under the cap the count is exact.
+    monkeypatch.setattr(common, "COUNT_CAP", 100)
+    page = common.page_of(request, Report.objects.order_by("pk"), size=2)
+    assert page.paginator.capped is False and page.paginator.count == 7
+
+    # What a clerk reads on the queue when the cap is passed.
+    monkeypatch.setattr(common, "COUNT_CAP", 3)
+    monkeypatch.setattr(common.page_of, "__defaults__", (2,))  # two rows a page
+    client = login(cast["clerk"])
+    with translation.override("zh-hans"):
+        html = client.get("/staff/reports/", {"page": "1"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "共2页以上" in html.content.decode()
