@@ -27,7 +27,9 @@ class CappedPaginator(Paginator):
     def count(self):
         if not isinstance(self.object_list, QuerySet):
             return super().count
-        n = self.object_list[: COUNT_CAP + 1].count()  # COUNT over a LIMITed subquery
+        # COUNT over a LIMITed subquery; without the order, which a count does not need (an
+        # ordering by an annotation breaks the subquery on PostgreSQL).
+        n = self.object_list.order_by()[: COUNT_CAP + 1].count()
         self.capped = n > COUNT_CAP
         return min(n, COUNT_CAP)
 
