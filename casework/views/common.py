@@ -38,6 +38,15 @@ def page_of(request, queryset, size=PAGE_SIZE):
     return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
+def page_of_ids(request, ids, rows):
+    """Sort and page the bare ids (``ids``: a values_list of pks, ordered on an index), then read
+    only the page's rows from ``rows`` (with its joins): joining first sorted the whole set."""
+    page = page_of(request, ids)
+    by_pk = rows.order_by().in_bulk(list(page))
+    page.object_list = [by_pk[pk] for pk in page]
+    return page
+
+
 def attempt(request, func, *args, success=None, **kwargs):
     """Run a service; a rule it enforces becomes an error message instead of an exception.
 

@@ -13,7 +13,7 @@ from ..decorators import perm_required, staff_required
 from ..forms import IdentityDecisionForm, IdentityRequestForm
 from ..models import IdentityRequest
 from ..services import NotAllowed
-from .common import attempt, form_errors, page_of
+from .common import attempt, form_errors, page_of_ids
 
 
 @require_POST
@@ -45,13 +45,13 @@ def identity_list(request):
     # Sort and page the bare rows (index: township, status, requested_at), then join the
     # page's 50: joining first sorted every request of the county with its report and case.
     ids = qs.order_by(pending_first, "-requested_at", "-pk").values_list("pk", flat=True)
-    page = page_of(request, ids)
-    rows = (
-        IdentityRequest.objects.order_by()
-        .select_related("report__township", "report__case", "requested_by", "decided_by")
-        .in_bulk(list(page))
+    page = page_of_ids(
+        request,
+        ids,
+        IdentityRequest.objects.select_related(
+            "report__township", "report__case", "requested_by", "decided_by"
+        ),
     )
-    page.object_list = [rows[pk] for pk in page]
     return render(
         request,
         "casework/identity_list.html",

@@ -24,7 +24,7 @@ from ..forms import (
     StaffTipForm,
 )
 from ..rewards import pages as reward_pages
-from .common import attempt, file_response, form_errors, page_of
+from .common import attempt, file_response, form_errors, page_of_ids
 
 
 @staff_required
@@ -53,9 +53,7 @@ def queue(request):
         .order_by("acceptance_due", "received_at")
         .values_list("pk", flat=True)
     )
-    page = page_of(request, ids)
-    by_pk = Report.objects.order_by().select_related("township", "case").in_bulk(list(page))
-    page.object_list = [by_pk[pk] for pk in page]
+    page = page_of_ids(request, ids, Report.objects.select_related("township", "case"))
     # Attachments counted for the page's rows only: a Count() annotation grouped the whole
     # filtered set (and the paginator's COUNT wrapped that GROUP BY).
     counts = dict(
