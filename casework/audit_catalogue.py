@@ -8,6 +8,10 @@ audit page and its export show beside the dotted name.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.people import display_name
+
+from .steps import STEPS
+
 
 class Action(models.TextChoices):
     # staff sign-in
@@ -114,12 +118,8 @@ def sentence(entry, actor: str | None = None) -> str:
     ``actor`` is the person's display name (found by the caller for a whole page); entries the
     system or a reporter made have no actor, and their description says who acted."""
     if actor is None:
-        from org.people import display_name
-
         actor = display_name(entry.actor) if entry.actor_id else ""
     if entry.action == Action.CASE_TRANSITION:
-        from .steps import STEPS
-
         step = STEPS.get((entry.data or {}).get("transition", ""))
         if step is not None:
             return str(step.history) % {"actor": actor or _("the system")}

@@ -5,11 +5,16 @@ township and time of receipt, a person's full name) and its data as labelled fie
 Names are looked up in one query per kind of object for a whole page (or export chunk) of
 entries, never one per entry. Entries hold ids and codes only, never a reporter's identity, and
 nothing here adds any.
+
+The apps above the case core (rewards, notifications) name their own objects and values: they
+register them here from their AppConfig.ready() (``register_object``, ``register_choices``), so
+this module reads none of their models.
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
@@ -19,13 +24,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from notifications.models import Delivery
 from org.models import County, Township, Unit
 from org.people import display_name
 from tipline.models import Channel, RejectionReason, Report
 
+from .audit_catalogue import describe as describe_filter
 from .audit_catalogue import sentence
 from .models import AuditEntry, Case, CaseDocument, DocumentType, IdentityRequest, State
+from .steps import STEPS
 
 # Labels of the keys actions store in their data. A key without a label is shown as it is.
 LABELS = {
@@ -102,14 +108,46 @@ DEVICES = {
 }
 
 
-def _uuid(value) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class ObjectKind:
+    """How the audit page names the objects of one kind another app owns."""
+
+    name: Callable  # (pk: str, obj or None) -> str
+    load: Callable | None = None  # (ids) -> {str(pk): obj}, one query for a whole page
+
+
+_objects: dict[str, ObjectKind] = {}
+_choices: dict[str, dict[str, type]] = {}
+
+
+def register_object(kind: str, name: Callable, load: Callable | None = None) -> None:
+    """Name the objects of ``kind`` (an entry's object_type, e.g. "rewards.reward")."""
+    _objects[kind] = ObjectKind(name=name, load=load)
+
+
+def register_choices(keys: Iterable[str], choices: type) -> None:
+    """Labels for values stored under these data keys, tried after the core's own (a second
+    registration of the same choices replaces the first)."""
+    for key in keys:
+        _choices.setdefault(key, {})[choices.__qualname__] = choices
+
+
+def _registered_label(key: str, value) -> str | None:
+    for choices in _choices.get(key, {}).values():
+        label = _choice_label(choices, value)
+        if label:
+            return label
+    return None
+
+
+def as_uuid(value) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
         return None
 
 
-def _int(value) -> int | None:
+def as_int(value) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -123,10 +161,8 @@ def _choice_label(choices, value) -> str | None:
         return None
 
 
-def _state_label(value) -> str:
-    from .rewards.states import RewardState
-
-    return _choice_label(State, value) or _choice_label(RewardState, value) or str(value)
+def _state_label(key: str, value) -> str:
+    return _choice_label(State, value) or _registered_label(key, value) or str(value)
 
 
 def _yes_no(value) -> str:
@@ -160,23 +196,23 @@ class Names:
                 wanted["org.township"].add(data["township"])
             if isinstance(data.get("county"), str):
                 wanted["org.county"].add(data["county"])
-        self.users = self._by_pk(get_user_model().objects.all(), wanted["auth.user"], _int)
+        self.users = by_pk(get_user_model().objects.all(), wanted["auth.user"], as_int)
         # state too: the case machine reads it whenever a case is loaded
-        self.cases = self._by_pk(
-            Case.objects.only("id", "number", "state"), wanted["casework.case"], _int
+        self.cases = by_pk(
+            Case.objects.only("id", "number", "state"), wanted["casework.case"], as_int
         )
-        self.reports = self._by_pk(
+        self.reports = by_pk(
             Report.objects.select_related("township").only("id", "received_at", "township__name"),
             wanted["tipline.report"],
-            _uuid,
+            as_uuid,
         )
-        self.documents = self._by_pk(
+        self.documents = by_pk(
             CaseDocument.objects.select_related("doc_type").only("id", "title", "doc_type__name"),
             wanted["casework.casedocument"],
-            _uuid,
+            as_uuid,
         )
-        self.units = self._by_pk(Unit.objects.only("id", "name"), wanted["org.unit"], _int)
-        self.identity_requests = self._by_pk(
+        self.units = by_pk(Unit.objects.only("id", "name"), wanted["org.unit"], as_int)
+        self.identity_requests = by_pk(
             IdentityRequest.objects.select_related("report__township", "report__case").only(
                 "id",
                 "report__received_at",
@@ -185,7 +221,7 @@ class Names:
                 "report__case__state",
             ),
             wanted["casework.identityrequest"],
-            _int,
+            as_int,
         )
         self.doc_types = {
             t.code: t.name
@@ -197,24 +233,12 @@ class Names:
         self.counties = {
             c.code: c.name for c in County.objects.filter(code__in=wanted["org.county"])
         }
-        self.county_names = self._by_pk(County.objects.all(), wanted["org.county"], _int)
-        self.rewards = self._rewards(wanted["rewards.reward"])
-
-    @staticmethod
-    def _by_pk(queryset, ids: Iterable[str], parse) -> dict:
-        keys = {key for key in (parse(i) for i in ids) if key is not None}
-        return {str(obj.pk): obj for obj in queryset.filter(pk__in=keys)} if keys else {}
-
-    def _rewards(self, ids) -> dict:
-        from .rewards.models import Reward
-
-        return self._by_pk(
-            Reward.objects.select_related("case").only(
-                "id", "state", "case__id", "case__number", "case__state"
-            ),
-            ids,
-            _int,
-        )
+        self.county_names = by_pk(County.objects.all(), wanted["org.county"], as_int)
+        # The objects of the apps above, each kind loaded by its own app in one query.
+        self.registered = {
+            kind: spec.load(wanted[kind]) if spec.load and wanted[kind] else {}
+            for kind, spec in _objects.items()
+        }
 
     # --- names of things ---
 
@@ -253,18 +277,11 @@ class Names:
                 "id": pk,
                 "report": req.report.reference,
             }
-        if kind == "rewards.reward":
-            reward = self.rewards.get(str(pk))
-            if reward is None:
-                return _("reward #%(id)s") % {"id": pk}
-            return _("the reward of case %(number)s") % {"number": reward.case.number}
-        if kind == "rewards.ledger":
-            return _("rewards ledger %(year)s") % {"year": pk}
         if kind == "org.county":
             county = self.county_names.get(str(pk))
             return county.name if county else f"#{pk}"
-        if kind == "notifications.delivery":
-            return _("notice #%(id)s") % {"id": pk}
+        if kind in _objects:
+            return _objects[kind].name(pk, self.registered.get(kind, {}).get(str(pk)))
         try:
             return f"{apps.get_model(kind)._meta.verbose_name} #{pk}"
         except (LookupError, ValueError):
@@ -278,12 +295,10 @@ class Names:
         if isinstance(value, bool):
             return _yes_no(value)
         if key == "transition":
-            from .steps import STEPS
-
             step = STEPS.get(value)
             return str(step.label) if step else str(value)
         if key in ("source", "target", "outcome"):
-            return _state_label(value)
+            return _state_label(key, value)
         if key == "report":
             return self.report(value)
         if key == "document":
@@ -308,15 +323,9 @@ class Names:
         if key == "reason" and value in LOGIN_FAILURES:
             return str(LOGIN_FAILURES[value])
         if key == "channel":
-            return (
-                _choice_label(Channel, value)
-                or _choice_label(Delivery.Channel, value)
-                or str(value)
-            )
+            return _choice_label(Channel, value) or _registered_label(key, value) or str(value)
         if key == "method":
-            from .rewards.states import Method
-
-            return _choice_label(Method, value) or str(value)
+            return _registered_label(key, value) or str(value)
         if key == "device":
             return str(DEVICES.get(value, value))
         if key == "township" and isinstance(value, str):
@@ -326,9 +335,7 @@ class Names:
         if key in ("policy", "delivery"):
             return f"#{value}"
         if key == "filter":
-            from .audit_catalogue import describe
-
-            return describe(value) if value else _("all actions")
+            return describe_filter(value) if value else _("all actions")
         if key in ("amount", "default_amount", "cap"):
             try:
                 return _("%(amount)s yuan") % {"amount": f"{Decimal(str(value)):.2f}"}
@@ -377,6 +384,12 @@ def describe(entries) -> list[dict]:
             }
         )
     return rows
+
+
+def by_pk(queryset, ids: Iterable[str], parse) -> dict:
+    """{str(pk): object} for the ids that parse, in one query (none when there are none)."""
+    keys = {key for key in (parse(i) for i in ids) if key is not None}
+    return {str(obj.pk): obj for obj in queryset.filter(pk__in=keys)} if keys else {}
 
 
 def pair(label, value) -> str:

@@ -15,46 +15,15 @@ from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Q, Va
 from django.db.models import Case as Switch
 
 from .models import Case, CaseDocument, DocumentType
+from .models.documents import checklist, missing_documents
+
+__all__ = ["checklist", "missing_documents"]  # and the functions below
 
 POINTS_PER_MISSING = 20
 
 
 def points(missing: int) -> int:
     return max(0, 100 - POINTS_PER_MISSING * missing)
-
-
-def checklist(case: Case, doc_types=None) -> list[dict]:
-    """Each applicable document type with the documents filed under it (oldest first).
-
-    Pass `doc_types` (a list) and prefetch `case.documents` to keep list pages to a fixed
-    number of queries.
-    """
-    doc_types = doc_types if doc_types is not None else list(DocumentType.objects.all())
-    by_pk = {t.pk: t for t in doc_types}
-    filed: dict[int, list] = {}
-    for doc in sorted(case.documents.all(), key=lambda d: (d.uploaded_at, str(d.pk))):
-        if doc.doc_type_id in by_pk:
-            doc.doc_type = by_pk[doc.doc_type_id]  # the page reads its name: no query per row
-        filed.setdefault(doc.doc_type_id, []).append(doc)
-    rows = []
-    for doc_type in doc_types:
-        applies_now = doc_type.applies_to(case)
-        docs = filed.get(doc_type.pk, [])
-        if not applies_now and not docs:
-            continue
-        rows.append(
-            {
-                "type": doc_type,
-                "documents": docs,
-                "required": applies_now and doc_type.required,
-                "missing": applies_now and doc_type.required and not docs,
-            }
-        )
-    return rows
-
-
-def missing_documents(case: Case, doc_types=None) -> list[DocumentType]:
-    return [row["type"] for row in checklist(case, doc_types) if row["missing"]]
 
 
 def score(case: Case, doc_types=None) -> int:

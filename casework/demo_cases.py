@@ -43,9 +43,9 @@ BASE_DOCS = (
 )
 
 
-def demo_cases(township) -> list[str]:
-    from .rewards.demo import pay_out
-
+def demo_cases(township, *, pay_out) -> list[str]:
+    """``pay_out(case, receipt)`` takes a penalized case's reward through to payment (the
+    rewards app's demo does; the case core knows nothing of money)."""
     users = {
         u.username: u
         for u in get_user_model().objects.filter(

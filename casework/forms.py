@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -173,8 +174,6 @@ class AssignForm(ExpectedStateForm):
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
         if case is not None:
-            from django.db.models import Q
-
             self.fields["unit"].queryset = Unit.objects.filter(
                 county_id=case.township.county_id
             ).filter(Q(township__isnull=True) | Q(township_id=case.township_id))

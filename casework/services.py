@@ -41,7 +41,9 @@ def _ensure(refusal: rules.Refusal | None) -> None:
         raise (NotAllowed if refusal.forbidden else ServiceError)(str(refusal.message))
 
 
-def _locked_case(case_id, user, expected_state: str | None = None) -> Case:
+def lock_case(case_id, user, expected_state: str | None = None) -> Case:
+    """The case row, locked for the caller's transaction, once it is known to lie in the
+    user's townships (and, when given, still in the expected state)."""
     # of=("self",): lock the case row only. Locking the joined township row too made a case step
     # and link_report (report+township, then case) able to deadlock each other.
     case = Case.objects.select_for_update(of=("self",)).select_related("township").get(pk=case_id)
@@ -52,7 +54,9 @@ def _locked_case(case_id, user, expected_state: str | None = None) -> Case:
     return case
 
 
-def _locked_report(report_id, user) -> Report:
+def lock_report(report_id, user) -> Report:
+    """The report row, locked for the caller's transaction, once it is known to lie in the
+    user's townships."""
     qs = Report.objects.select_for_update(of=("self",)).select_related("township")
     report = qs.get(pk=report_id)
     scope.require(user, report.township_id)
@@ -73,7 +77,7 @@ def reject_report(report_id, user, reason: str, note: str) -> Report:
     if reason not in RejectionReason.values:
         raise ServiceError(_("Choose one of the listed reasons."))
     with transaction.atomic():
-        report = _locked_report(report_id, user)
+        report = lock_report(report_id, user)
         _ensure_untriaged(report)
         report.status = Report.Status.REJECTED
         report.rejection_reason = reason
@@ -107,7 +111,7 @@ def open_case(report_id, user, *, title: str = "", involves_birth_permit=False) 
     """受理: accept the report and open a new case for it."""
     _require(user, PERM_TRIAGE)
     with transaction.atomic():
-        report = _locked_report(report_id, user)
+        report = lock_report(report_id, user)
         _ensure_untriaged(report)
         # Lock the township row so two clerks cannot draw the same case number.
         township = Township.objects.select_for_update().get(pk=report.township_id)
@@ -146,9 +150,9 @@ def link_report(report_id, case_id, user) -> Case:
     """A repeat report of a case that already exists: accept it into that case."""
     _require(user, PERM_TRIAGE)
     with transaction.atomic():
-        report = _locked_report(report_id, user)
+        report = lock_report(report_id, user)
         _ensure_untriaged(report)
-        case = _locked_case(case_id, user)
+        case = lock_case(case_id, user)
         if case.township_id != report.township_id:
             raise ServiceError(_("A report can only be linked to a case of its own township."))
         if case.state == State.ARCHIVED:
@@ -200,7 +204,7 @@ def register_staff_tip(
 def assign(case_id, user, *, unit_id: int, investigator, expected_state=None) -> Case:
     _require(user, "casework.assign_case")
     with transaction.atomic():
-        case = _locked_case(case_id, user, expected_state)
+        case = lock_case(case_id, user, expected_state)
         _ensure(rules.assign(user, case))
         unit = Unit.objects.get(pk=unit_id)
         if unit.county_id != case.township.county_id or unit.township_id not in (
@@ -240,7 +244,7 @@ def extend_deadline(case_id, user, reason: str, expected_state=None) -> Case:
     if not reason.strip():
         raise ServiceError(_("Give the reason for the extension."))
     with transaction.atomic():
-        case = _locked_case(case_id, user, expected_state)
+        case = lock_case(case_id, user, expected_state)
         _ensure(rules.extend(user, case))
         old = case.decision_due
         case.decision_due = deadlines.due("extension", old)
@@ -269,7 +273,7 @@ def take_step(case_id, user, name: str, *, expected_state=None, **inputs) -> Cas
     if missing:
         raise ServiceError(str(missing))
     with transaction.atomic():
-        case = _locked_case(case_id, user, expected_state)
+        case = lock_case(case_id, user, expected_state)
         if case.state not in step.sources:
             # Without an expected state the caller saw nothing: someone else moved the case on.
             if expected_state is None:
@@ -289,8 +293,7 @@ def take_step(case_id, user, name: str, *, expected_state=None, **inputs) -> Cas
                 _("This step is not possible in the case's current state.")
             ) from None
         now = timezone.now()
-        for effect in step.effects:
-            effect(case, user, now)
+        step.apply_effects(case, user, now)  # its own, then those hooked to it (rewards)
         case.next_due = case.compute_next_due()
         case.save()
         casefile.refresh_case(case)  # the state's dates decide which documents are required
@@ -345,7 +348,7 @@ def give_feedback(case_id, user, body: str) -> Case:
     if not body.strip():
         raise ServiceError(_("Write the message to the reporter."))
     with transaction.atomic():
-        case = _locked_case(case_id, user)
+        case = lock_case(case_id, user)
         _ensure(rules.give_feedback(user, case))
         for report in Report.objects.filter(case=case):
             ReportMessage.objects.create(
@@ -367,7 +370,7 @@ def message_reporter(report_id, user, body: str) -> ReportMessage:
     if not body.strip():
         raise ServiceError(_("Write the message to the reporter."))
     with transaction.atomic():
-        report = _locked_report(report_id, user)
+        report = lock_report(report_id, user)
         message = ReportMessage.objects.create(
             report=report, author=ReportMessage.Author.STAFF, body=body.strip()
         )
@@ -388,7 +391,7 @@ def _file(case_id, user, doc_type, content, *, mime, extension, title, generated
     written = None
     try:
         with transaction.atomic():
-            case = _locked_case(case_id, user)
+            case = lock_case(case_id, user)
             _ensure(rules.file_document(user, case))
             earlier = None
             extra = {}

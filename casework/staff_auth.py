@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -40,8 +41,6 @@ def _next(request, default="staff:home"):
         target, {request.get_host()}, request.is_secure()
     ):
         return target
-    from django.urls import reverse
-
     return reverse(default)
 
 
@@ -140,8 +139,6 @@ def login(request):
 
 
 def _otp_url(user) -> str:
-    from django.urls import reverse
-
     return (
         reverse("staff:otp")
         if user_has_device(user, confirmed=True)

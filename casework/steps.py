@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django_fsm import transition
 
 from org import deadlines
+from tipline.models import Report
 
+from .hooks import STEP_HOOKS
+from .machine import Condition, Hooks
+from .machine import Step as MachineStep
 from .states import (
     PERM_ARCHIVE,
     PERM_DECIDE,
@@ -24,13 +27,6 @@ from .states import (
     PERM_PAY_REWARD,
     State,
 )
-
-
-@dataclass(frozen=True)
-class Condition:
-    check: Callable  # (case) -> bool, evaluated on the locked row
-    blocked: Promise  # what the user must do first
-
 
 # Inputs a step may ask for: form field name → the case field it is stored in.
 STORED_IN = {
@@ -41,59 +37,12 @@ STORED_IN = {
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str
-    label: Promise  # the button
-    sources: tuple[str, ...]
-    target: str
-    permission: str
-    history: Promise  # "%(actor)s …": one line of the case history
-    conditions: tuple[Condition, ...] = ()
-    inputs: tuple[str, ...] = ()  # all required; see STORED_IN
-    missing_inputs: Promise | None = None
-    audited_inputs: tuple[str, ...] = ()  # inputs copied into the audit entry
-    effects: tuple[Callable, ...] = ()  # (case, user, now) -> None, after the state changed
-    decisive: bool = False  # ends the investigation: shown apart, confirmed before it runs
-    confirm: Promise | None = None  # what will happen, shown with the confirmation
-    extra: dict = field(default_factory=dict)
-    by_hand: bool = True  # False: taken by another service (never a button on a page)
+class Step(MachineStep):
+    """A case step: its inputs stored as STORED_IN says, open to what other apps hook to it
+    (casework.hooks.STEP_HOOKS: the rewards' proposal, and what holds 奖励 and archiving)."""
 
-    def blocker(self, case) -> Promise | None:
-        """The message of the first condition the case does not meet, or None."""
-        for condition in self.conditions:
-            if not condition.check(case):
-                return condition.blocked
-        return None
-
-    def missing(self, inputs: dict) -> Promise | None:
-        if any(not _filled(inputs.get(name)) for name in self.inputs):
-            return self.missing_inputs
-        return None
-
-    def store(self, case, inputs: dict) -> None:
-        for name in self.inputs:
-            value = inputs[name]
-            setattr(case, STORED_IN[name], value.strip() if isinstance(value, str) else value)
-
-    def fsm_transition(self, state_field):
-        """The model method django-fsm runs for this step (it changes nothing itself)."""
-
-        def method(instance):
-            pass
-
-        method.__name__ = method.__qualname__ = self.name
-        method.__doc__ = str(self.label)
-        return transition(
-            field=state_field,
-            source=list(self.sources),
-            target=self.target,
-            permission=self.permission,
-            conditions=[c.check for c in self.conditions],
-        )(method)
-
-
-def _filled(value) -> bool:
-    return bool(value.strip()) if isinstance(value, str) else value is not None
+    stored_in: dict = field(default_factory=lambda: STORED_IN)
+    hooks: Hooks | None = field(default=STEP_HOOKS, compare=False, repr=False)
 
 
 # --- conditions ---------------------------------------------------------------------------
@@ -118,9 +67,7 @@ def has_document(code: str) -> Callable:
 
 
 def file_complete(case) -> bool:
-    from .casefile import missing_documents
-
-    return not missing_documents(case)
+    return case.file_complete()
 
 
 # --- effects ------------------------------------------------------------------------------
@@ -149,31 +96,7 @@ def record_reward(case, user, now) -> None:
     case.rewarded_at = now
 
 
-def propose_reward(case, user, now) -> None:
-    """查处 and 移送 propose the reward for the first eligible report, in the same transaction
-    (a case has one reward: a transferred case penalized later keeps the one it has)."""
-    from .rewards.services import propose_for
-
-    propose_for(case, user, now)
-
-
-def reward_paid(case) -> bool:
-    from .rewards.models import Reward
-    from .rewards.states import RewardState
-
-    return Reward.objects.filter(case=case, state=RewardState.PAID).exists()
-
-
-def no_reward_pending(case) -> bool:
-    from .rewards.models import Reward
-    from .rewards.states import PENDING
-
-    return not Reward.objects.filter(case=case, state__in=PENDING).exists()
-
-
 def record_archive(case, user, now) -> None:
-    from tipline.models import Report
-
     case.archived_at = now
     Report.objects.filter(case=case).update(status=Report.Status.CLOSED)
 
@@ -204,7 +127,7 @@ PENALIZE = Step(
     ),
     inputs=("outcome",),
     missing_inputs=_("Describe the penalty decided."),
-    effects=(close, record_approval, propose_reward),
+    effects=(close, record_approval),  # casework.rewards hooks its proposal
     decisive=True,
     confirm=_(
         "The case will be closed as penalized (查处), with you as the approving supervisor. "
@@ -237,7 +160,7 @@ TRANSFER = Step(
     inputs=("receiving_unit", "transferred_on"),
     missing_inputs=_("Name the receiving unit and the date of transfer."),
     audited_inputs=("receiving_unit", "transferred_on"),
-    effects=(close, propose_reward),
+    effects=(close,),  # casework.rewards hooks its proposal
     decisive=True,
     confirm=_(
         "The case will be recorded as transferred to the police (移送) as a criminal matter. "
@@ -251,8 +174,8 @@ REWARD = Step(
     target=State.REWARDED,
     permission=PERM_PAY_REWARD,
     history=_("%(actor)s paid the reward (奖励)"),
+    # casework.rewards hooks a blocker first: the reward is paid
     conditions=(
-        Condition(reward_paid, _("The reward is paid by finance on the rewards pages.")),
         Condition(
             has_document("reward_approval"),
             _("File the reward approval form (奖励审批表) first."),
@@ -268,14 +191,8 @@ ARCHIVE = Step(
     target=State.ARCHIVED,
     permission=PERM_ARCHIVE,
     history=_("%(actor)s closed and archived the case (结案归档)"),
+    # casework.rewards hooks a blocker first: no reward still open
     conditions=(
-        Condition(
-            no_reward_pending,
-            _(
-                "The reward is still proposed, approved or claimed: it must be paid, cancelled "
-                "or lapse first."
-            ),
-        ),
         Condition(
             file_complete, _("The case file is incomplete; file the missing documents first.")
         ),
@@ -355,16 +272,5 @@ def summary(step: Step, case, today=None) -> list[str]:
             )
             % {"feedback": feedback.isoformat(), "archive": archive.isoformat()}
         )
-    if propose_reward in step.effects:
-        from .rewards.models import Reward
-
-        if not Reward.objects.filter(case=case).exists():
-            lines.append(
-                str(
-                    _(
-                        "A reward will be proposed for the first eligible report; a supervisor "
-                        "who is not the case's investigator approves it."
-                    )
-                )
-            )
+    lines += step.notes(case)  # e.g. the reward it will propose (casework.rewards)
     return lines

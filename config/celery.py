@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from vault.keyring import check_at_start_up
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tipline")
@@ -15,6 +17,4 @@ app.autodiscover_tasks()
 @worker_init.connect
 def _check_key_ring(**kwargs):
     # A worker without the key ring would fail on its first task; refuse to start instead.
-    from vault.keyring import check_at_start_up
-
     check_at_start_up()

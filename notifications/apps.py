@@ -8,9 +8,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         # The kinds of event of the workflow and who hears of each.
-        from . import catalogue
+        from . import audit_words, catalogue
 
         catalogue.register_all()
+        audit_words.register()  # how the audit page names notices and their channels
         # Register the tasks in every process (web, worker, commands): the outbox hands events
         # over by task name, and Celery only knows a task once its module is imported.
         from . import tasks  # noqa: F401

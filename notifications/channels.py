@@ -1,4 +1,5 @@
-"""Sending one delivery on its channel: e-mail, or a text message to staff or to a reporter."""
+"""Which channels a staff member gets, and sending one delivery on its channel: e-mail, or a
+text message to staff or to a reporter."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -6,8 +7,29 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from casework import audit
+from casework.audit_catalogue import Action
+from tipline.models import ReporterIdentity
+
 from . import sms
 from .models import Delivery, Preferences
+from .outbox import EMAIL, INBOX, SMS
+
+
+def staff_channels(kind, user, prefs: Preferences | None) -> list[str]:
+    """The channels this staff member gets for this kind: the inbox always (when the kind has
+    one), e-mail and text as they chose (else the kind's default), where they can be reached."""
+    if not user.is_active:
+        return []
+    chosen = kind.channels
+    if prefs is not None and kind.name in prefs.channels:
+        chosen = tuple(prefs.channels[kind.name])
+    out = [INBOX] if kind.inbox else []
+    if EMAIL in chosen and user.email:
+        out.append(EMAIL)
+    if SMS in chosen and prefs is not None and prefs.mobile:
+        out.append(SMS)
+    return out
 
 
 def email_footer() -> str:
@@ -50,10 +72,6 @@ def _text_staff(delivery) -> bool:
 def _text_reporter(delivery) -> bool:
     """The reporter's number is decrypted here, for this message only. Each decryption is
     recorded in the audit log first (by the system, naming the report, never the number)."""
-    from casework import audit
-    from casework.audit_catalogue import Action
-    from tipline.models import ReporterIdentity
-
     identity = ReporterIdentity.objects.filter(report_id=delivery.reporter_of).first()
     if identity is None or not identity.news_by_sms or not identity.phone_sealed:
         return False  # the identity was shredded, or the reporter changed their mind

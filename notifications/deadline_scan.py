@@ -21,9 +21,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from casework.models import Case
+from casework.rewards.models import Reward
+from casework.rewards.states import RewardState
+from casework.states import OPEN, State
 from org import deadlines
 from org import roles as role
 from org.scope import staff_for_township
+from tipline.models import Report
 
 from . import outbox
 from .models import Event
@@ -126,14 +131,10 @@ def _existing_keys(keys: list[str]) -> set[str]:
 
 
 def _report(event):
-    from tipline.models import Report
-
     return Report.objects.filter(pk=event.object_id).select_related("township").first()
 
 
 def _case(event):
-    from casework.models import Case
-
     return Case.objects.filter(pk=event.object_id).select_related("investigator").first()
 
 
@@ -161,8 +162,6 @@ def _clerks_of_report(event):
 
 
 def _acceptance_items(horizon):
-    from tipline.models import Report
-
     for report in Report.objects.filter(
         status=Report.Status.RECEIVED, acceptance_due__lte=horizon
     ).only("pk", "township_id", "acceptance_due"):
@@ -170,16 +169,12 @@ def _acceptance_items(horizon):
 
 
 def _acceptance_due(event):
-    from tipline.models import Report
-
     report = _report(event)
     return report.acceptance_due if report and report.status == Report.Status.RECEIVED else None
 
 
 def _case_items(field_name, **open_filter):
     def items(horizon):
-        from casework.models import Case
-
         qs = Case.objects.filter(**{f"{field_name}__lte": horizon}, **open_filter)
         for case in qs.only("pk", "township_id", field_name, "state"):
             yield case, getattr(case, field_name)
@@ -188,8 +183,6 @@ def _case_items(field_name, **open_filter):
 
 
 def _decision_due(event):
-    from casework.states import OPEN
-
     case = _case(event)
     return case.decision_due if case and case.state in OPEN else None
 
@@ -205,8 +198,6 @@ def _archive_due(event):
 
 
 def register_rules() -> None:
-    from casework.states import OPEN, State
-
     register(
         DeadlineRule(
             name="acceptance",
@@ -260,18 +251,12 @@ def register_rules() -> None:
 
 
 def _reward_items(horizon):
-    from casework.rewards.models import Reward
-    from casework.rewards.states import RewardState
-
     approved = Reward.objects.filter(state=RewardState.APPROVED, claim_due__lte=horizon)
     for reward in approved.only("pk", "township_id", "case_id", "report_id", "claim_due"):
         yield reward, reward.claim_due
 
 
 def _claim_due(event):
-    from casework.rewards.models import Reward
-    from casework.rewards.states import RewardState
-
     reward = Reward.objects.filter(pk=event.object_id).first()
     return reward.claim_due if reward and reward.state == RewardState.APPROVED else None
 

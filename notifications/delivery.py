@@ -25,9 +25,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from casework import audit
+from casework.audit_catalogue import Action
+from tipline.models import ReporterIdentity
+
 from . import channels, outbox
+from .catalogue import describe
+from .channels import staff_channels
 from .models import Delivery, Event, Preferences
-from .outbox import EMAIL, INBOX, SMS
+from .outbox import INBOX, SMS
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +54,8 @@ def _unique(recipients):
             yield recipient
 
 
-def staff_channels(kind, user, prefs: Preferences | None) -> list[str]:
-    """The channels this staff member gets for this kind: the inbox always (when the kind has
-    one), e-mail and text as they chose (else the kind's default), where they can be reached."""
-    if not user.is_active:
-        return []
-    chosen = kind.channels
-    if prefs is not None and kind.name in prefs.channels:
-        chosen = tuple(prefs.channels[kind.name])
-    out = [INBOX] if kind.inbox else []
-    if EMAIL in chosen and user.email:
-        out.append(EMAIL)
-    if SMS in chosen and prefs is not None and prefs.mobile:
-        out.append(SMS)
-    return out
-
-
 def _texted_reports(report_ids) -> set[str]:
     """The reports whose reporter gave a mobile number and asked to be told of news."""
-    from tipline.models import ReporterIdentity
-
     return {
         str(pk)
         for pk in ReporterIdentity.objects.filter(
@@ -85,8 +73,6 @@ class Notice:
 
 def render(kind, event) -> Notice:
     """The notice in the site's language: a reference and a link, nothing of the report."""
-    from .catalogue import describe
-
     context = {"reference": "", "township": "", "due": "", "deadline": "", "link": "/staff/"}
     context.update(describe(event))
     if kind.context is not None:
@@ -328,9 +314,6 @@ def sweep(limit: int = 1000) -> SweepResult:
 
 def retry(delivery_ids, user) -> int:
     """Send failed deliveries again (an administrator's action); audited. Returns how many."""
-    from casework import audit
-    from casework.audit_catalogue import Action
-
     if not user.has_perm("notifications.retry_delivery"):
         raise PermissionDenied
     with transaction.atomic():

@@ -21,6 +21,8 @@ from org.scope import townships_for
 from tipline.models import Report
 
 from . import outbox
+from .channels import staff_channels
+from .deadline_scan import RULES
 from .models import Preferences
 from .outbox import EMAIL, Kind, Recipient
 from .references import case_reference, report_reference
@@ -89,8 +91,6 @@ def _relevant(event) -> bool:
 
 
 def _context(event) -> dict:
-    from .deadline_scan import RULES
-
     today = _day(event)
     lines = []
     for item in items_for(_user(event), today):
@@ -124,8 +124,6 @@ def register_kind() -> None:
 
 def record_digests(today: date | None = None) -> int:
     """One digest event per staff member with something due this week (once a day)."""
-    from .delivery import staff_channels
-
     today = today or timezone.localdate()
     kind = outbox.get(KIND)
     users = get_user_model().objects.filter(is_active=True, staff_profile__isnull=False)

@@ -15,6 +15,11 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app
+from vault.keyring import get_keyring
+
+from .backlog import backlog
+
 log = logging.getLogger(__name__)
 
 
@@ -33,15 +38,11 @@ def _cache():
 
 
 def _key_ring():
-    from vault.keyring import get_keyring
-
     ring = get_keyring()
     ring.kek(ring.current_kek)
 
 
 def _broker():
-    from config.celery import app
-
     if app.conf.task_always_eager:
         return "not configured: tasks run in-process"
     with app.connection_for_write() as conn:
@@ -89,8 +90,6 @@ def healthz(request):
     checks = {**SHALLOW, **DEEP} if deep else SHALLOW
     ok, results = _run(checks, detailed=deep)
     if deep:
-        from .backlog import backlog
-
         results["outbox_backlog"] = backlog()
     return JsonResponse(
         {"status": "ok" if ok else "fail", "checks": results}, status=200 if ok else 503

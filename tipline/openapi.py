@@ -6,6 +6,7 @@ from django.conf import settings
 from org.models import Township
 
 from .extensions import status_fields
+from .forms import ReportForm
 from .models import Category, Report
 from .text import INVISIBLE_BMP_CLASS
 
@@ -142,8 +143,6 @@ def _responses(ok_code: str, ok_schema: str, *codes: str) -> dict:
 
 
 def schema() -> dict:
-    from .forms import ReportForm
-
     form = ReportForm(with_files=False)
     props = {name: _field_schema(name, form.fields[name]) for name in REPORT_FIELDS}
     required = [name for name in REPORT_FIELDS if form.fields[name].required]

@@ -3,6 +3,8 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .keyring import KeyRingError, check_at_start_up
+
 
 class VaultConfig(AppConfig):
     """Sealed rows, the key ring, envelope encryption, blind indexes and encrypted files."""
@@ -18,8 +20,6 @@ class VaultConfig(AppConfig):
 
 
 def key_ring_check(app_configs=None, **kwargs):
-    from .keyring import KeyRingError, check_at_start_up
-
     try:
         check_at_start_up()
     except (KeyRingError, ImproperlyConfigured) as exc:

@@ -11,7 +11,7 @@ import uuid
 from django.apps import apps
 from django.db import models
 
-from . import crypto
+from . import crypto, storage
 
 
 class Sealed(models.Model):
@@ -76,8 +76,6 @@ class Sealed(models.Model):
         """Decrypt every sealed field and the file, discarding the plaintext; return how many
         ciphertexts were checked. Raises DecryptionError (or FileNotFoundError) on the first
         that does not open. For whole-vault checks, never for showing anything."""
-        from . import storage
-
         if self.is_shredded:
             return 0
         checked = 0

@@ -2,9 +2,8 @@
 years. One function per change: permission, lock, scope, rules, save and audit entry in one
 transaction (the same pattern as casework.services)."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import scope
@@ -12,11 +11,11 @@ from org.models import County, Township
 from tipline.models import Report
 from vault import storage
 
-from .. import audit, casefile
+from .. import audit, casefile, hooks
 from ..audit_catalogue import Action
 from ..errors import NotAllowed, ServiceError
 from ..models import Case, CaseDocument, DocumentType
-from ..services import _locked_case, _locked_report
+from ..services import lock_case, lock_report
 from ..states import PERM_TRIAGE
 from . import report
 from .models import AssessmentFreeze, CaseFalsification, RepeatDismissal, TownshipQuota
@@ -114,7 +113,7 @@ def mark_falsified(case_id, user, reason: str, clean_file, title: str = "") -> C
     written = None
     try:
         with transaction.atomic():
-            case = _locked_case(case_id, user)
+            case = lock_case(case_id, user)
             if CaseFalsification.objects.filter(case=case).exists():
                 raise ServiceError(_("This case is already marked as falsified."))
             doc_type = DocumentType.objects.get(code=FINDING_DOCUMENT)
@@ -155,17 +154,10 @@ def mark_falsified(case_id, user, reason: str, clean_file, title: str = "") -> C
 
 
 def _after_falsified(case: Case, user, reason: str) -> None:
-    """A falsified case earns no reward: cancel one not yet settled, in the marking's
-    transaction (a paid reward stays paid; the marking is the record of why it should not
-    have been)."""
-    from casework import rewards
-    from casework.rewards.states import PENDING
-
-    reward = rewards.Reward.objects.filter(case=case, state__in=PENDING).first()
-    if reward is not None:
-        with translation.override(settings.LANGUAGE_CODE):
-            why = _("The case was found falsified (弄虚作假): %(reason)s") % {"reason": reason}
-        rewards.cancel(reward.pk, user, why)
+    """What follows a falsified case, announced to the apps that registered for it (rewards:
+    cancel a reward not yet settled) in the marking's transaction: if one fails, the marking
+    fails with it."""
+    hooks.announce_falsified(case, user, reason)
 
 
 # --- repeat suggestions ----------------------------------------------------------------------
@@ -175,7 +167,7 @@ def dismiss_suggestion(report_id, case_id, user) -> RepeatDismissal:
     """The clerk judged that the report does not repeat this case: it is not suggested again."""
     _require(user, PERM_TRIAGE)
     with transaction.atomic():
-        rep = _locked_report(report_id, user)
+        rep = lock_report(report_id, user)
         if rep.status != Report.Status.RECEIVED:
             raise ServiceError(_("This report has already been dealt with by someone else."))
         case = Case.objects.filter(pk=case_id, township_id=rep.township_id).first()

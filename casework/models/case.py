@@ -16,6 +16,7 @@ from tipline.models import Category
 
 from .. import steps
 from ..states import OPEN, State
+from . import documents
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
@@ -119,6 +120,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     transfer = steps.TRANSFER.fsm_transition(state)
     reward = steps.REWARD.fsm_transition(state)
     archive = steps.ARCHIVE.fsm_transition(state)
+
+    def file_complete(self) -> bool:
+        """The case file holds every document the checklist requires now (一案一卷)."""
+        return not documents.missing_documents(self)
 
     # --- deadlines ---
     def overdue_flags(self, today=None) -> list[str]:

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from org.models import County
+from org.scope import townships_for
 
 from .. import audit
 from ..audit_catalogue import Action
@@ -83,8 +84,6 @@ class RewardAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        from org.scope import townships_for
-
         return super().get_queryset(request).filter(township__in=townships_for(request.user))
 
     def has_add_permission(self, request):

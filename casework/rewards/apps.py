@@ -13,6 +13,10 @@ class RewardsConfig(AppConfig):
     def ready(self):
         # The public side shows a reporter their reward without importing casework: it offers a
         # registry, and the rewards app registers its receipt-page section and API field here.
-        from . import public, tasks  # noqa: F401 — tasks: registered in every process, like beat's
+        from . import audit_words, case_hooks, public, tasks  # noqa: F401 — tasks: in every process
 
         public.register()
+        audit_words.register()  # how the audit page names rewards
+        # The case core announces, the rewards listen: the proposal at 查处/移送, what holds 奖励
+        # and archiving, a falsified case's reward cancelled.
+        case_hooks.register()

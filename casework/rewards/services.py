@@ -108,8 +108,7 @@ def _take(reward: Reward, step: steps.RewardStep, user, now) -> str:
         )
     source = reward.state
     getattr(reward, step.name)()
-    for effect in step.effects:
-        effect(reward, user, now)
+    step.apply_effects(reward, user, now)
     reward.save()
     return source
 

@@ -1,4 +1,5 @@
-"""Every step of the reward machine, declared once, the way casework/steps.py declares a case's.
+"""Every step of the reward machine, declared once with the same machinery (casework/machine.py)
+as a case's steps.
 
 The model binds each declaration with ``step.fsm_transition(state)``; the services take a step only
 through ``services._take`` (lock, scope, permission, conditions, guards, effects, save, audit), and
@@ -8,7 +9,6 @@ which the service checks with the user. Adding a step means one declaration here
 the model.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -17,30 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from org import deadlines
 
-from ..steps import Condition, Step
+from ..machine import Condition, Guard, Step
 from .states import PERM_APPROVE, PERM_CANCEL, PERM_PAY, Method, RewardState
 
 
 @dataclass(frozen=True)
-class Guard:
-    check: Callable  # (reward, user) -> bool
-    refused: Promise
-
-
-@dataclass(frozen=True)
 class RewardStep(Step):
-    guards: tuple[Guard, ...] = ()
     step_up: bool = False  # the user re-enters a current TOTP code first
-
-    def refusal(self, reward, user) -> Promise | None:
-        """What stops this user taking the step now (conditions first, then guards), or None."""
-        blocked = self.blocker(reward)
-        if blocked:
-            return blocked
-        for guard in self.guards:
-            if not guard.check(reward, user):
-                return guard.refused
-        return None
 
 
 # --- conditions and guards --------------------------------------------------------------------

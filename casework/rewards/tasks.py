@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from .services import lapse_overdue
+
 
 @shared_task
 def lapse_overdue_rewards() -> int:
-    from .services import lapse_overdue
-
     return lapse_overdue()

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -185,8 +186,6 @@ def attachment_download(request, pk, attachment_pk):
     report = access.get_report(request.user, pk)
     attachment = report.attachments.filter(pk=attachment_pk).first()
     if attachment is None:
-        from django.http import Http404
-
         raise Http404
     audit.record(request.user, Action.ATTACHMENT_VIEWED, report, attachment=str(attachment.pk))
     return file_response(attachment, f"evidence-{str(attachment.pk)[:8]}.{attachment.extension}")

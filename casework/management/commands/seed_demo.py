@@ -13,7 +13,7 @@ from django.db import transaction
 from casework.assessment import demo as assessment_demo
 from casework.demo_cases import demo_cases
 from casework.models import Case
-from casework.rewards.demo import demo_rewards
+from casework.rewards.demo import demo_rewards, pay_out
 from org import roles
 from org.models import County, StaffProfile, Township, Unit
 from tipline import services
@@ -174,7 +174,7 @@ class Command(BaseCommand):
                 )
                 receipts.append(receipt)
         if not Case.objects.exists():
-            receipts.extend(demo_cases(townships["zhongshui"]))
+            receipts.extend(demo_cases(townships["zhongshui"], pay_out=pay_out))
             demo_rewards(townships["zhongshui"], self.stdout.write)  # rewards in every state
         receipts.extend(assessment_demo.seed(county, townships))
         # Reminders and escalations for the overdue demo report and case (once: the scan
