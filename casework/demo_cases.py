@@ -25,7 +25,8 @@ def _pdf():
     return sanitize(buf.getvalue(), max_bytes=1_000_000)
 
 
-def _file(case, user, *codes):
+def file_documents(case, user, *codes):
+    """File a blank PDF (or the generated form) under each document type code."""
     for code in codes:
         doc_type = DocumentType.objects.get(code=code)
         if doc_type.generated:
@@ -83,7 +84,7 @@ def demo_cases(township, *, pay_out) -> list[str]:
 
     new_case("个体诊所夜间为孕妇做B超鉴定胎儿性别。")  # 受理, nothing filed yet
     case = investigate(new_case("有人在村卫生室旁出租屋内做性别鉴定。"))
-    _file(case, investigator, "registration_form", "interview_record")  # 调查, incomplete
+    file_documents(case, investigator, "registration_form", "interview_record")  # 调查, incomplete
 
     case = investigate(
         new_case(
@@ -93,7 +94,7 @@ def demo_cases(township, *, pay_out) -> list[str]:
             birth_permit=True,
         )
     )
-    _file(case, investigator, *BASE_DOCS, "penalty_decision")
+    file_documents(case, investigator, *BASE_DOCS, "penalty_decision")
     services.penalize(case.pk, supervisor, "没收违法所得，罚款三万元。")  # 查处, file incomplete
 
     case = investigate(
@@ -103,12 +104,12 @@ def demo_cases(township, *, pay_out) -> list[str]:
             subject="某药店",
         )
     )
-    _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt")
+    file_documents(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt")
     services.penalize(case.pk, supervisor, "罚款两万元，吊销执业许可。")
     pay_out(case, receipts[-1])  # 奖励: approved, claimed and paid (casework/rewards)
 
     case = investigate(new_case("流动B超车在集市鉴定胎儿性别。"))
-    _file(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "closing_report")
+    file_documents(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "closing_report")
     services.penalize(case.pk, supervisor, "罚款五万元。")
     pay_out(case, receipts[-1])
     services.give_feedback(case.pk, supervisor, "您举报的案件已查处，请凭回执申领奖励。")

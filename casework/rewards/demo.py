@@ -13,7 +13,7 @@ from tipline import services as intake
 from tipline.models import Category
 
 from .. import services as casework
-from ..demo_cases import _file
+from ..demo_cases import file_documents
 from . import claims, services
 from .models import Reward, StepUp
 
@@ -72,7 +72,7 @@ def demo_rewards(township, write) -> None:
         case = casework.open_case(report.pk, clerk)
         casework.assign(case.pk, supervisor, unit_id=unit.pk, investigator=investigator)
         casework.start_investigation(case.pk, investigator)
-        _file(case, investigator, "registration_form", "penalty_decision")
+        file_documents(case, investigator, "registration_form", "penalty_decision")
         casework.penalize(case.pk, supervisor, "罚款两万元。")  # proposes the reward
         return Reward.objects.get(case=case), receipt
 
