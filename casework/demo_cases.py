@@ -109,7 +109,9 @@ def demo_cases(township, *, pay_out) -> list[str]:
     pay_out(case, receipts[-1])  # 奖励: approved, claimed and paid (casework/rewards)
 
     case = investigate(new_case("流动B超车在集市鉴定胎儿性别。"))
-    file_documents(case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "closing_report")
+    file_documents(
+        case, investigator, *BASE_DOCS, "penalty_decision", "service_receipt", "closing_report"
+    )
     services.penalize(case.pk, supervisor, "罚款五万元。")
     pay_out(case, receipts[-1])
     services.give_feedback(case.pk, supervisor, "您举报的案件已查处，请凭回执申领奖励。")

@@ -1,7 +1,7 @@
 """Imports flow one way, from the top down:
 
     config, ops                          run the whole system
-    notifications (delivery)             who hears of an event, delivery, reminders: read every layer
+    notifications (delivery)             who hears of an event, delivery, reminders
     staff web layer                      views and URLs of casework, rewards and assessment
     casework.assessment                  考核: repeats, falsified cases, quotas, scores
     casework.rewards                     有奖: the reward machine, claims, payments, ledger
@@ -335,6 +335,18 @@ def test_casework_records_into_the_outbox_and_reads_nothing_else_of_notification
         for s, t in tree.edges()
         if s.startswith("casework") and t.startswith("notifications")
         if not _within(t, ("notifications.outbox",))
+    )
+    assert not bad, "\n".join(bad)
+
+
+def test_the_case_pages_compose_the_other_apps_through_registered_panels(tree):
+    """casework's own views import the core only; rewards and assessment add their panels
+    through casework.panels from their ready()."""
+    bad = sorted(
+        f"{s} imports {t}"
+        for s, t in tree.edges()
+        if _within(s, ("casework.views",))
+        and _within(t, ("casework.rewards", "casework.assessment"))
     )
     assert not bad, "\n".join(bad)
 

@@ -6,3 +6,10 @@ class AssessmentConfig(AppConfig):
     name = "casework.assessment"
     label = "assessment"
     verbose_name = _("Assessment (考核)")
+
+    def ready(self):
+        # The case and report pages show the repeat history, falsification and repeat
+        # suggestions through casework.panels (the staff pages import no assessment module).
+        from . import repeats
+
+        repeats.register()

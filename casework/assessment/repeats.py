@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 
 from tipline.models import Report
 
+from .. import panels
 from ..models import Case
 from ..states import State
 from . import inputs, scoring
@@ -197,3 +198,8 @@ def report_panel(report: Report, user) -> dict:
     if report.status != Report.Status.RECEIVED:
         return {"suggestions": []}
     return {"suggestions": suggest(report)}
+
+
+def register() -> None:
+    panels.register(panels.CASE, "assessment", case_panel)
+    panels.register(panels.REPORT, "repeat", report_panel)

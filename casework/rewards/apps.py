@@ -11,12 +11,14 @@ class RewardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # The public side shows a reporter their reward without importing casework: it offers a
-        # registry, and the rewards app registers its receipt-page section and API field here.
-        from . import audit_words, case_hooks, public, tasks  # noqa: F401 — tasks: in every process
+        # The layers below offer registries and never import rewards: the public side (the
+        # receipt-page section and API field), the case core (hooks on its steps), the staff
+        # pages (panels) and the audit page (names). tasks: registered in every process.
+        from . import audit_words, case_hooks, pages, public, tasks  # noqa: F401
 
         public.register()
         audit_words.register()  # how the audit page names rewards
+        pages.register()  # its panels on the case, report and home pages
         # The case core announces, the rewards listen: the proposal at 查处/移送, what holds 奖励
         # and archiving, a falsified case's reward cancelled.
         case_hooks.register()

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from org.scope import townships_for
 
+from .. import panels
 from ..states import State
 from . import eligibility
 from .forms import MarksForm
@@ -84,3 +85,9 @@ def home_counts(user) -> list[dict]:
             }
         )
     return out
+
+
+def register() -> None:
+    panels.register(panels.CASE, "reward_card", case_card)
+    panels.register(panels.REPORT, "marks_form", marks_form)
+    panels.register(panels.HOME, "reward_counts", home_counts)

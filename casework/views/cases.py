@@ -14,13 +14,11 @@ from django.views.decorators.http import require_POST
 from org.scope import OutOfScope
 from tipline.models import Report, ReporterIdentity
 
-from .. import access, audit, casefile, rules, services, steps
-from ..assessment.repeats import case_panel
+from .. import access, audit, casefile, panels, rules, services, steps
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required, staff_required
 from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, StepForm
 from ..models import AuditEntry, CaseDocument, DocumentType, State
-from ..rewards import pages as reward_pages
 from .common import attempt, file_response, form_errors, page_of
 
 
@@ -135,8 +133,8 @@ def _case_page(request, case, *, step_forms=None, document_form=None, status=200
         "can_extend": rules.extend(user, case) is None,
         "can_file": rules.file_document(user, case) is None,
         "can_feedback": rules.give_feedback(user, case) is None,
-        "assessment": case_panel(case, user),
-        "reward_card": reward_pages.case_card(case, user),
+        # the assessment's and the reward's panels ("assessment", "reward_card")
+        **panels.context(panels.CASE, case, user),
     }
     return render(request, "casework/case_detail.html", context, status=status)
 

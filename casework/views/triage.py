@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 from tipline import receipts, submissions
 from tipline.models import Attachment, Report, ReporterIdentity
 
-from .. import access, audit, rules, services, worklists
-from ..assessment.repeats import report_panel
+from .. import access, audit, panels, rules, services, worklists
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
 from ..forms import (
@@ -24,7 +23,6 @@ from ..forms import (
     RejectForm,
     StaffTipForm,
 )
-from ..rewards import pages as reward_pages
 from .common import attempt, file_response, form_errors, page_of_ids
 
 
@@ -36,7 +34,7 @@ def home(request):
         "work": worklists.for_user(request.user, counts),
         "open_cases": counts["open"],
         "townships": access.townships_for(request.user),
-        "reward_counts": reward_pages.home_counts(request.user),
+        **panels.context(panels.HOME, request.user),  # the rewards' counts ("reward_counts")
     }
     return render(request, "casework/home.html", context)
 
@@ -75,7 +73,8 @@ def queue(request):
 @staff_required
 def report_detail(request, pk):
     report = access.get_report(request.user, pk)
-    repeat = report_panel(report, request.user)
+    # the assessment's repeat suggestions ("repeat"), the rewards' eligibility marks ("marks_form")
+    extra = panels.context(panels.REPORT, report, request.user)
     context = {
         "report": report,
         "attachments": report.attachments.all(),
@@ -83,13 +82,12 @@ def report_detail(request, pk):
         "has_identity": ReporterIdentity.objects.filter(report=report).exists(),
         "reject_form": RejectForm(),
         "open_form": OpenCaseForm(),
-        "link_form": LinkForm(report=report, suggested=[s.case for s in repeat["suggestions"]]),
+        "link_form": LinkForm(report=report, suggested=panels.suggested_cases(extra)),
         "message_form": MessageForm(),
         "identity_form": IdentityRequestForm(),
         "my_requests": report.identity_requests.filter(requested_by=request.user),
-        "repeat": repeat,
         "can_message": rules.message_reporter(request.user) is None,
-        "marks_form": reward_pages.marks_form(report, request.user),
+        **extra,
     }
     return render(request, "casework/report_detail.html", context)
 
