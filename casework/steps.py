@@ -258,7 +258,8 @@ def outlook(case, user) -> list[dict]:
 
 def summary(step: Step, case, today=None) -> list[str]:
     """What taking this step will do, in sentences: shown on the confirmation of a decisive
-    step, read from the step's own declaration (its confirm text and its effects)."""
+    step, read from the step's own declaration (its confirm text and its effects) and from
+    what other apps hooked to it (the reward it will propose)."""
     today = today or timezone.localdate()
     lines = [str(step.confirm)] if step.confirm else []
     if close in step.effects and not case.closed_at:
