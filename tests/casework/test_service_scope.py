@@ -8,6 +8,7 @@ call by the 中水镇 (or county) counterpart succeeds, so the refusal is about 
 from datetime import date
 
 import pytest
+from django.db import transaction
 
 from casework import identity, services
 from casework.models import DocumentType
@@ -152,6 +153,8 @@ def test_every_service_acting_for_a_user_is_listed():
         "archive",
         "give_feedback",
         "reveal",
+        "lock_case",  # the row locks other apps' services use: test_locks_check_scope
+        "lock_report",
     }
     for module in (services, identity):
         for name, func in inspect.getmembers(module, inspect.isfunction):
@@ -168,3 +171,16 @@ def test_give_feedback_checks_scope(cast, xs, township, investigating_case):
     with pytest.raises(OutOfScope):
         services.give_feedback(case.pk, xs["supervisor"], "已办结")
     assert everything() == before
+
+
+def test_locks_check_scope(cast, xs, township, investigating_case):
+    """The row locks the other apps' services take (the assessment's) refuse an outsider before
+    anything is read, and give an insider the row."""
+    report = new_report(township)
+    with transaction.atomic():
+        with pytest.raises(OutOfScope):
+            services.lock_case(investigating_case.pk, xs["supervisor"])
+        with pytest.raises(OutOfScope):
+            services.lock_report(report.pk, xs["supervisor"])
+        assert services.lock_case(investigating_case.pk, cast["supervisor"]) == investigating_case
+        assert services.lock_report(report.pk, cast["clerk"]) == report
