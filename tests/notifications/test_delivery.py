@@ -144,12 +144,12 @@ def test_a_claimed_notice_is_left_to_its_sender_until_the_lease_ends(
     delivery.fan_out(Event.objects.get().pk)  # the notices are written, not yet sent
     mail = the_mail()
     # Another process is sending it right now.
-    Delivery.objects.filter(pk=mail.pk).update(claimed_until=moment + delivery.LEASE)
+    Delivery.objects.filter(pk=mail.pk).update(claimed_until=moment + delivery.lease())
 
     run_outbox()
     assert mailoutbox == []
 
-    later = moment + delivery.LEASE + timedelta(seconds=1)  # that sender died
+    later = moment + delivery.lease() + timedelta(seconds=1)  # that sender died
     clock(*later.timetuple()[:6])
     run_outbox()
     assert len(mailoutbox) == 1
