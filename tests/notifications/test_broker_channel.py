@@ -5,6 +5,7 @@ which stopped the worker. The whole story with a real worker is test_broker_loss
 (PostgreSQL)."""
 
 import pytest
+from django.conf import settings
 from kombu import Connection, Exchange, Producer, Queue
 
 import config.celery  # noqa: F401  (installs the work-around, as the worker does)
@@ -36,3 +37,9 @@ def test_closing_a_channel_waiting_on_a_dead_broker_is_a_connection_error(
         assert channel.closed
     finally:
         conn.release()
+
+
+def test_systemd_restarts_a_worker_that_exits_anyway():
+    """The second line of defence stays: a worker that does exit (any cause) is started again."""
+    unit = (settings.BASE_DIR / "deploy" / "systemd" / "tipline-worker.service").read_text()
+    assert "\nRestart=on-failure\n" in unit
