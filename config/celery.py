@@ -5,7 +5,11 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from . import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+broker.install()
 
 app = Celery("tipline")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,5 +1,9 @@
 """/healthz for the load balancer: is this process able to serve? No data, no auth.
 
+A cache that does not answer makes the answer "degraded" (200): the site still takes reports,
+with rate limits counted in each process (tipline.throttle), so the load balancer must keep
+sending traffic; monitoring reads the status.
+
 ``?deep=1`` adds the broker and the notification backlog, for administrators (a signed-in,
 verified administrator, or ``Authorization: Bearer $TIPLINE_HEALTH_TOKEN`` for monitoring).
 """
@@ -24,12 +28,22 @@ def _database():
         cursor.fetchone()
 
 
+class Degraded(Exception):
+    """The check failed, but the site still serves (with less)."""
+
+
 def _cache():
     key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "1", timeout=10)
-    if cache.get(key) != "1":
-        raise RuntimeError("the cache did not return what was stored")
-    cache.delete(key)
+    try:
+        cache.set(key, "1", timeout=10)
+        if cache.get(key) != "1":
+            raise RuntimeError("the cache did not return what was stored")
+        cache.delete(key)
+    except Exception as exc:
+        raise Degraded(
+            f"{type(exc).__name__}: rate limits are counted in each web process until the "
+            "cache answers"
+        ) from exc
 
 
 def _key_ring():
@@ -53,17 +67,22 @@ SHALLOW = {"database": _database, "cache": _cache, "key_ring": _key_ring}
 DEEP = {"broker": _broker}
 
 
-def _run(checks: dict, detailed: bool) -> tuple[bool, dict]:
-    results, ok = {}, True
+def _run(checks: dict, detailed: bool) -> tuple[str, dict]:
+    """("ok" | "degraded" | "fail", result per check)."""
+    results, status = {}, "ok"
     for name, check in checks.items():
         try:
             outcome = check()
             results[name] = outcome if detailed and isinstance(outcome, str) else "ok"
+        except Degraded as exc:
+            log.warning("health check degraded", extra={"check": name})
+            status = "fail" if status == "fail" else "degraded"
+            results[name] = f"degraded: {exc}" if detailed else "degraded"
         except Exception as exc:
             log.warning("health check failed", extra={"check": name, "error": type(exc).__name__})
-            ok = False
+            status = "fail"
             results[name] = f"fail: {type(exc).__name__}: {exc}" if detailed else "fail"
-    return ok, results
+    return status, results
 
 
 def _may_see_deep(request) -> bool:
@@ -87,11 +106,11 @@ def healthz(request):
     if deep and not _may_see_deep(request):
         return JsonResponse({"error": "administrators only"}, status=403)
     checks = {**SHALLOW, **DEEP} if deep else SHALLOW
-    ok, results = _run(checks, detailed=deep)
+    status, results = _run(checks, detailed=deep)
     if deep:
         from .backlog import backlog
 
         results["outbox_backlog"] = backlog()
     return JsonResponse(
-        {"status": "ok" if ok else "fail", "checks": results}, status=200 if ok else 503
+        {"status": status, "checks": results}, status=503 if status == "fail" else 200
     )
