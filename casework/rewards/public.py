@@ -158,6 +158,7 @@ def next_steps(report) -> list[str]:
 
 
 def register() -> None:
+    extensions.register_public_form(ClaimForm)
     extensions.register_status_section("reward", render_section)
     extensions.register_next_steps("reward", next_steps)
     extensions.register_status_field(
