@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "tipline.middleware.PublicPrivacyMiddleware",
     # One JSON line per request (route pattern, status, duration, request id; nothing else).
     "ops.logs.RequestLogMiddleware",
+    # A view failing because the database or the evidence disk is down: 503/507 with the text
+    # the person typed, rendered without the database (tipline.outage).
+    "tipline.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -192,6 +195,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
 TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
+# /healthz?deep=1 fails its storage check when the evidence disk has less free space than this.
+TIPLINE_ATTACHMENT_MIN_FREE_MB = env_int("TIPLINE_ATTACHMENT_MIN_FREE_MB", 1024, minimum=0)
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
 # All files of one request together, and all evidence one report may hold (follow-ups included).
 TIPLINE_UPLOAD_MAX_BYTES = env_int("TIPLINE_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024

@@ -10,7 +10,9 @@ verified administrator, or ``Authorization: Bearer $TIPLINE_HEALTH_TOKEN`` for m
 
 import hmac
 import logging
+import shutil
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,8 +65,21 @@ def _broker():
     return "ok"
 
 
+def _attachment_storage():
+    """Free space where the encrypted files are written: below the threshold a full disk is
+    near, and reports with evidence would be refused."""
+    directory = Path(settings.TIPLINE_ATTACHMENT_DIR)
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent  # not created yet: the disk it will be created on
+    free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
+    minimum = settings.TIPLINE_ATTACHMENT_MIN_FREE_MB
+    if free_mb < minimum:
+        raise RuntimeError(f"{free_mb} MB free, below TIPLINE_ATTACHMENT_MIN_FREE_MB={minimum}")
+    return f"ok: {free_mb} MB free"
+
+
 SHALLOW = {"database": _database, "cache": _cache, "key_ring": _key_ring}
-DEEP = {"broker": _broker}
+DEEP = {"broker": _broker, "attachment_storage": _attachment_storage}
 
 
 def _run(checks: dict, detailed: bool) -> tuple[str, dict]:
