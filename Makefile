@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test worker beat lint format messages check-messages screenshots lock clean
+.PHONY: run test test-fast worker beat lint format messages check-messages screenshots lock clean
 
 # Installs exactly the versions CI tested, checked against their hashes (requirements/*.lock).
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
@@ -27,8 +27,17 @@ run: $(VENV)/.installed
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite runs on every core (pytest-xdist, one test database and one cache database per
+# process); races on PostgreSQL and the browser run share one process (tests/conftest.py).
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# Everything but the browser, the real worker, the fault runs and the property tests.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 # Celery worker and beat against CELERY_BROKER_URL (Redis). Without a broker (make run) tasks run
 # in-process and neither is needed. Beat's schedule is CELERY_BEAT_SCHEDULE in config/settings.py.

@@ -7,7 +7,11 @@ from celery.signals import worker_init
 
 from vault.keyring import check_at_start_up
 
+from . import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+broker.install()
 
 app = Celery("tipline")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "tipline.middleware.PublicPrivacyMiddleware",
     # One JSON line per request (route pattern, status, duration, request id; nothing else).
     "ops.logs.RequestLogMiddleware",
+    # A view failing because the database or the evidence disk is down: 503/507 with the text
+    # the person typed, rendered without the database (tipline.outage).
+    "tipline.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,10 +158,17 @@ if _cache_url:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
+            # A cache that does not answer costs a request a fraction of a second: the rate
+            # limits then count in the process (tipline.throttle) and intake goes on.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# While the shared cache is unreachable each web process counts rate limits on its own and allows
+# its share of each limit (rounded up), so all of them together stay near the configured limit.
+# The same number sets gunicorn's worker processes (deploy/gunicorn.conf.py).
+TIPLINE_WEB_WORKERS = env_int("TIPLINE_WEB_WORKERS", 3, minimum=1)
 
 # The model backend, with the staff profile and unit read in the same query as the user.
 AUTHENTICATION_BACKENDS = ["org.auth_backend.StaffBackend"]
@@ -185,6 +195,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
 TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
+# /healthz?deep=1 fails its storage check when the evidence disk has less free space than this.
+TIPLINE_ATTACHMENT_MIN_FREE_MB = env_int("TIPLINE_ATTACHMENT_MIN_FREE_MB", 1024, minimum=0)
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
 # All files of one request together, and all evidence one report may hold (follow-ups included).
 TIPLINE_UPLOAD_MAX_BYTES = env_int("TIPLINE_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
@@ -312,6 +324,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A worker that loses the broker keeps retrying until it is back (never gives up and exits), also
+# when the broker is down as it starts; tasks already running finish (they are safe to repeat,
+# and cutting one off could cut a mail mid-send). config/broker.py keeps the worker alive
+# through the loss itself.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = TIME_ZONE
 # Requests hand work to the broker after their commit; a dead broker must cost them a fraction
 # of a second, not retries measured in seconds, and fire-and-forget tasks store no result.
@@ -396,6 +416,12 @@ if not TIPLINE_SITE_URL.startswith(("http://", "https://")):
 # and shown to administrators (admin → notifications) with a retry action.
 TIPLINE_NOTIFY_MAX_ATTEMPTS = env_int("TIPLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 TIPLINE_NOTIFY_RETRY_SECONDS = env_int("TIPLINE_NOTIFY_RETRY_SECONDS", 60, minimum=1)
+# An event handed to the broker but not processed within this many seconds is processed by the
+# sweep (every minute). Processing is once-only whoever does it, so shorter costs nothing twice.
+TIPLINE_NOTIFY_HANDOVER_SECONDS = env_int("TIPLINE_NOTIFY_HANDOVER_SECONDS", 60, minimum=10)
+# A sender holds the notice it is sending this long; one killed mid-send is replaced by the sweep
+# after it. Checked below against the slowest send, so a slow sender is never doubled.
+TIPLINE_NOTIFY_LEASE_SECONDS = env_int("TIPLINE_NOTIFY_LEASE_SECONDS", 120, minimum=30)
 # Reminders: this many working days before a deadline, on the day, and once overdue.
 TIPLINE_REMINDER_WORKING_DAYS = env_int("TIPLINE_REMINDER_WORKING_DAYS", 3, minimum=1)
 
@@ -437,6 +463,14 @@ except (KeyError, ValueError) as exc:
         f"got {TIPLINE_SMS_GATEWAY_TEMPLATE!r} ({exc})"
     ) from None
 TIPLINE_SMS_GATEWAY_TIMEOUT = env_int("TIPLINE_SMS_GATEWAY_TIMEOUT", 10, minimum=1)
+# An SMTP send is about a dozen exchanges (connect, greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA,
+# the text, QUIT), each allowed EMAIL_TIMEOUT; a text is one request. The lease must outlast that.
+_slowest_send = 12 * max(EMAIL_TIMEOUT, TIPLINE_SMS_GATEWAY_TIMEOUT)
+if _slowest_send > TIPLINE_NOTIFY_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        f"TIPLINE_NOTIFY_LEASE_SECONDS must be at least {_slowest_send} (12 × the larger of "
+        f"EMAIL_TIMEOUT and TIPLINE_SMS_GATEWAY_TIMEOUT); got {TIPLINE_NOTIFY_LEASE_SECONDS}"
+    )
 
 # Logs carry no client address and no user agent (the privacy middleware has removed them from
 # public requests before any handler runs); errors are never mailed with request data.

@@ -1,9 +1,12 @@
 """Which channels a staff member gets, and sending one delivery on its channel: e-mail, or a
 text message to staff or to a reporter."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -51,11 +54,28 @@ def send(delivery: Delivery) -> bool:
     return True  # the inbox row is the notice
 
 
+def message_id(delivery: Delivery) -> str:
+    """The e-mail's Message-ID: the same on every attempt of one delivery, another for every
+    other delivery. E-mail is at-least-once (a connection cut after the server took the message
+    but before it said so is retried), and a repeat carries the same id, so mail programs and
+    people can tell it is a repeat. A keyed hash of the delivery's id, so the header does not
+    count the site's notices."""
+    tag = salted_hmac("tipline.notifications.message-id", str(delivery.pk)).hexdigest()[:32]
+    domain = urlsplit(settings.TIPLINE_SITE_URL).hostname or "localhost"
+    return f"<{tag}.notice@{domain}>"
+
+
 def _email(delivery) -> bool:
     user = delivery.recipient
     if user is None or not user.is_active or not user.email:
         return False
-    EmailMultiAlternatives(delivery.subject, delivery.body, None, [user.email]).send()
+    EmailMultiAlternatives(
+        delivery.subject,
+        delivery.body,
+        None,
+        [user.email],
+        headers={"Message-ID": message_id(delivery)},
+    ).send()
     return True
 
 

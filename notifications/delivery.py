@@ -37,9 +37,21 @@ from .outbox import INBOX, SMS
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
-# An event the broker took but no worker processed within this is taken by the sweep.
-HANDOVER_GRACE = timedelta(minutes=5)
+
+def lease() -> timedelta:
+    """How long a sender holds a delivery it claimed (TIPLINE_NOTIFY_LEASE_SECONDS): longer
+    than any one send may take, so a slow sender is never doubled; a killed one is replaced by
+    the next sweep after it."""
+    return timedelta(seconds=settings.TIPLINE_NOTIFY_LEASE_SECONDS)
+
+
+def handover_grace() -> timedelta:
+    """An event the broker took but no worker processed within this is taken by the sweep
+    (TIPLINE_NOTIFY_HANDOVER_SECONDS). Processing is once-only whoever does it, so a short
+    grace costs at most a little duplicated looking, never a duplicated notice."""
+    return timedelta(seconds=settings.TIPLINE_NOTIFY_HANDOVER_SECONDS)
+
+
 FAILED_KIND = "notification.failed"
 
 
@@ -187,7 +199,7 @@ def _claim(delivery_id, now) -> bool:
             pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE)
+        .update(claimed_until=now + lease())
     )
 
 
@@ -276,7 +288,7 @@ def sweep(limit: int = 1000) -> SweepResult:
     result = SweepResult()
     waiting = (
         Event.objects.filter(processed_at__isnull=True)
-        .filter(Q(handed_over_at__isnull=True) | Q(handed_over_at__lt=now - HANDOVER_GRACE))
+        .filter(Q(handed_over_at__isnull=True) | Q(handed_over_at__lt=now - handover_grace()))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -3,14 +3,14 @@
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.delivery import HANDOVER_GRACE
+from notifications.delivery import handover_grace
 from notifications.models import Delivery, Event
 
 
 def backlog() -> dict:
     """Counts only: events the broker never took (past the grace a task has to pick them up),
     deliveries waiting to be sent, and deliveries that gave up (shown to administrators)."""
-    stale = timezone.now() - HANDOVER_GRACE
+    stale = timezone.now() - handover_grace()
     return {
         "events_waiting": Event.objects.filter(processed_at__isnull=True)
         .filter(Q(handed_over_at__isnull=True) | Q(handed_over_at__lt=stale))

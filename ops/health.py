@@ -1,12 +1,18 @@
 """/healthz for the load balancer: is this process able to serve? No data, no auth.
 
+A cache that does not answer makes the answer "degraded" (200): the site still takes reports,
+with rate limits counted in each process (tipline.throttle), so the load balancer must keep
+sending traffic; monitoring reads the status.
+
 ``?deep=1`` adds the broker and the notification backlog, for administrators (a signed-in,
 verified administrator, or ``Authorization: Bearer $TIPLINE_HEALTH_TOKEN`` for monitoring).
 """
 
 import hmac
 import logging
+import shutil
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,12 +35,22 @@ def _database():
         cursor.fetchone()
 
 
+class Degraded(Exception):
+    """The check failed, but the site still serves (with less)."""
+
+
 def _cache():
     key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "1", timeout=10)
-    if cache.get(key) != "1":
-        raise RuntimeError("the cache did not return what was stored")
-    cache.delete(key)
+    try:
+        cache.set(key, "1", timeout=10)
+        if cache.get(key) != "1":
+            raise RuntimeError("the cache did not return what was stored")
+        cache.delete(key)
+    except Exception as exc:
+        raise Degraded(
+            f"{type(exc).__name__}: rate limits are counted in each web process until the "
+            "cache answers"
+        ) from exc
 
 
 def _key_ring():
@@ -50,21 +66,39 @@ def _broker():
     return "ok"
 
 
+def _attachment_storage():
+    """Free space where the encrypted files are written: below the threshold a full disk is
+    near, and reports with evidence would be refused."""
+    directory = Path(settings.TIPLINE_ATTACHMENT_DIR)
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent  # not created yet: the disk it will be created on
+    free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
+    minimum = settings.TIPLINE_ATTACHMENT_MIN_FREE_MB
+    if free_mb < minimum:
+        raise RuntimeError(f"{free_mb} MB free, below TIPLINE_ATTACHMENT_MIN_FREE_MB={minimum}")
+    return f"ok: {free_mb} MB free"
+
+
 SHALLOW = {"database": _database, "cache": _cache, "key_ring": _key_ring}
-DEEP = {"broker": _broker}
+DEEP = {"broker": _broker, "attachment_storage": _attachment_storage}
 
 
-def _run(checks: dict, detailed: bool) -> tuple[bool, dict]:
-    results, ok = {}, True
+def _run(checks: dict, detailed: bool) -> tuple[str, dict]:
+    """("ok" | "degraded" | "fail", result per check)."""
+    results, status = {}, "ok"
     for name, check in checks.items():
         try:
             outcome = check()
             results[name] = outcome if detailed and isinstance(outcome, str) else "ok"
+        except Degraded as exc:
+            log.warning("health check degraded", extra={"check": name})
+            status = "fail" if status == "fail" else "degraded"
+            results[name] = f"degraded: {exc}" if detailed else "degraded"
         except Exception as exc:
             log.warning("health check failed", extra={"check": name, "error": type(exc).__name__})
-            ok = False
+            status = "fail"
             results[name] = f"fail: {type(exc).__name__}: {exc}" if detailed else "fail"
-    return ok, results
+    return status, results
 
 
 def _may_see_deep(request) -> bool:
@@ -88,9 +122,9 @@ def healthz(request):
     if deep and not _may_see_deep(request):
         return JsonResponse({"error": "administrators only"}, status=403)
     checks = {**SHALLOW, **DEEP} if deep else SHALLOW
-    ok, results = _run(checks, detailed=deep)
+    status, results = _run(checks, detailed=deep)
     if deep:
         results["outbox_backlog"] = backlog()
     return JsonResponse(
-        {"status": "ok" if ok else "fail", "checks": results}, status=200 if ok else 503
+        {"status": status, "checks": results}, status=503 if status == "fail" else 200
     )

@@ -1,6 +1,7 @@
 """Shared fixtures: an isolated key ring, attachment directory and cache for every test."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -10,6 +11,23 @@ from org.models import County, Township
 from vault import keyring
 
 pytest_plugins = ["tests.intake_fixtures"]
+
+# Races on PostgreSQL time their threads against each other, and the browser run is heavy: under
+# pytest-xdist these share one worker and run one after another (make test uses --dist loadgroup).
+SERIAL_FILES = {"test_concurrency.py", "test_throttle_concurrency.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(item.path)
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.e2e)
+        heavy = any(item.get_closest_marker(m) for m in ("e2e", "worker", "faults"))
+        if heavy:
+            item.add_marker(pytest.mark.slow)
+        if heavy or path.name in SERIAL_FILES or item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.serial)
+            item.add_marker(pytest.mark.xdist_group("serial"))
 
 
 @pytest.fixture(scope="session")

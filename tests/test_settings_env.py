@@ -249,10 +249,29 @@ def test_unparseable_debug_fails(tmp_path):
         ("TIPLINE_REPORTS_PER_HOUR", "0"),
         ("CACHE_URL", "memcached://127.0.0.1:11211"),
         ("TIPLINE_STRIP_METADATA", "perhaps"),
+        ("TIPLINE_NOTIFY_LEASE_SECONDS", "29"),
+        ("TIPLINE_NOTIFY_HANDOVER_SECONDS", "a minute"),
+        ("TIPLINE_NOTIFY_HANDOVER_SECONDS", "9"),
+        ("TIPLINE_WEB_WORKERS", "0"),
     ],
 )
 def test_bad_values_fail_naming_the_variable(tmp_path, variable, value):
     assert_fails_naming(start(tmp_path, DJANGO_DEBUG="1", **{variable: value}), variable)
+
+
+def test_the_delivery_lease_must_outlast_the_slowest_send(tmp_path):
+    """12 exchanges of EMAIL_TIMEOUT (the larger timeout): 12 × 15 = 180 s needed, 150 refused,
+    180 accepted; with the default 10 s timeouts the default 120 s is exactly enough."""
+    code = "import config.settings as s; print(s.TIPLINE_NOTIFY_LEASE_SECONDS)"
+    slow = {"DJANGO_DEBUG": "1", "EMAIL_TIMEOUT": "15", "TIPLINE_SMS_GATEWAY_TIMEOUT": "5"}
+    refused = start(tmp_path, code=code, TIPLINE_NOTIFY_LEASE_SECONDS="150", **slow)
+    assert_fails_naming(refused, "TIPLINE_NOTIFY_LEASE_SECONDS")
+    assert "at least 180" in refused.stderr
+    accepted = start(tmp_path, code=code, TIPLINE_NOTIFY_LEASE_SECONDS="180", **slow)
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stdout.strip() == "180"
+    default = start(tmp_path, code=code, DJANGO_DEBUG="1")
+    assert default.stdout.strip() == "120", default.stderr
 
 
 def test_file_email_backend_needs_a_path(tmp_path):

@@ -1,9 +1,13 @@
 """Error pages that say what to do, in the visitor's language, and reveal nothing of the request."""
 
+import sys
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.debug import SafeExceptionReporterFilter
+
+from . import outage
 
 
 def _page(request, status, title, message):
@@ -53,6 +57,11 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Called while the exception is being handled: a database or disk outage that escaped the
+    # views (a middleware reading the session) gets its own answer, not "something went wrong".
+    answer = outage.for_exception(request, sys.exc_info()[1])
+    if answer is not None:
+        return answer
     return _page(
         request,
         500,

@@ -6,6 +6,8 @@ intake importing them (casework registers into these from its AppConfig.ready())
 - A *next-steps provider* adds sentences to "what happens next" on the receipt page:
   ``lines(report) -> list[str]`` (plain text, in the active language), e.g. the case's decision
   deadline or how to claim an offered reward.
+- A *public form* registered here lends its field labels to the page that keeps what a citizen
+  typed when the request could not be completed (the database or the disk failed).
 - An *API status field* adds one key to ``POST /api/v1/receipt/status``: ``value(report)`` gives
   its JSON value (None → null) and ``schema`` its OpenAPI schema, so the document stays as strict
   as the server.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 _sections: dict[str, Callable] = {}
 _fields: dict[str, "StatusField"] = {}
 _next_steps: dict[str, Callable] = {}
+_forms: list[type] = []
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,13 @@ def status_sections(request, report, receipt) -> list[str]:
 
 def status_fields() -> list[StatusField]:
     return list(_fields.values())
+
+
+def register_public_form(form_class: type) -> None:
+    """Register (once) a public form whose typed fields are kept when a request fails."""
+    if form_class not in _forms:
+        _forms.append(form_class)
+
+
+def public_forms() -> list[type]:
+    return list(_forms)

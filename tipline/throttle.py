@@ -8,21 +8,33 @@ expiry, so yesterday's cannot be linked to today's and nothing about a visitor r
 Every limit counts before it checks: the cache's ``add`` + ``incr`` are atomic (Redis, locmem),
 so of forty parallel requests against a limit of five exactly five get through. An attempt that
 is refused, or that turns out not to count (a correct receipt), gives its count back.
+
+A tip line must keep taking reports when the shared cache (Redis) is down. Then each process
+counts in its own memory (nothing reaches a disk, as with Redis) and allows its share of each
+limit, rounded up: the limit divided by TIPLINE_WEB_WORKERS, so all web processes together stay
+near the configured limit, and a client served by one process is held to less. The outage is
+logged (never with a bucket) and the shared cache is tried again every few seconds.
 """
 
 import contextlib
 import hashlib
 import hmac
 import ipaddress
+import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
 from vault.keyring import get_keyring
+
+log = logging.getLogger(__name__)
 
 GLOBAL = "all"
 
@@ -75,6 +87,63 @@ def network_bucket(address: str) -> str:
     return _digest("net:" + _parts(address)[1])
 
 
+# --- where the counters live -----------------------------------------------------------------
+
+# What a cache that cannot be reached raises (redis-py's errors, or the socket's).
+CACHE_ERRORS = (redis.exceptions.RedisError, OSError)
+# While the shared cache is down, a request tries it again at most this often (per process).
+RETRY_SECONDS = 5
+# This process's counters while the shared cache is down. Large enough that a flood of buckets
+# does not cull the counters that matter (each entry is a few hundred bytes).
+_local = LocMemCache("tipline-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 50_000}})
+_outage_lock = threading.Lock()
+_outage = {"since": None, "retry_at": 0.0}
+
+
+def in_fallback() -> bool:
+    """True while this process counts on its own because the shared cache did not answer."""
+    return _outage["since"] is not None
+
+
+def _cache_failed(exc: Exception) -> None:
+    with _outage_lock:
+        now = time.time()
+        first = _outage["since"] is None
+        if first:
+            _outage["since"] = now
+        _outage["retry_at"] = now + RETRY_SECONDS
+    if first:
+        # The error's class only: its text names the cache, never a client, but keep it short.
+        log.warning(
+            "rate-limit cache unreachable: counting in this process until it answers",
+            extra={"error": type(exc).__name__},
+        )
+
+
+def _cache_answered() -> None:
+    if _outage["since"] is None:
+        return
+    with _outage_lock:
+        since, _outage["since"] = _outage["since"], None
+    if since is not None:
+        seconds = int(time.time() - since)
+        log.warning("rate-limit cache answers again", extra={"seconds_in_fallback": seconds})
+
+
+def _call(operation: str, *args, **kwargs):
+    """(result, store): the operation on the shared cache, or on this process's counters while
+    the shared cache is unreachable (then tried again every RETRY_SECONDS)."""
+    if _outage["since"] is not None and time.time() < _outage["retry_at"]:
+        return getattr(_local, operation)(*args, **kwargs), _local
+    try:
+        result = getattr(cache, operation)(*args, **kwargs)
+    except CACHE_ERRORS as exc:
+        _cache_failed(exc)
+        return getattr(_local, operation)(*args, **kwargs), _local
+    _cache_answered()
+    return result, cache
+
+
 # --- counters -------------------------------------------------------------------------------
 
 
@@ -90,6 +159,13 @@ def limit_of(name: str) -> int:
     return settings.TIPLINE_RATE_LIMITS[name][0]
 
 
+def _limit_in(name: str, store) -> int:
+    """The limit as one store applies it: all of it in the shared cache, this process's share
+    (rounded up) in its own counters."""
+    limit = limit_of(name)
+    return limit if store is not _local else math.ceil(limit / settings.TIPLINE_WEB_WORKERS)
+
+
 @dataclass
 class Count:
     """One event counted in one bucket; ``give_back`` undoes it (at most once)."""
@@ -97,15 +173,18 @@ class Count:
     key: str
     value: int
     retry_after: int
+    limit: int = 0  # the limit that applies where it was counted
+    store: object = field(default=None, repr=False)
     _returned: bool = field(default=False, repr=False)
 
     def give_back(self) -> None:
         if self._returned:
             return
         self._returned = True
-        # ValueError: the window ended meanwhile, nothing left to give back.
-        with contextlib.suppress(ValueError):
-            cache.decr(self.key)
+        # ValueError: the window ended meanwhile, nothing left to give back. A cache that went
+        # away keeps the count: erring towards the limit.
+        with contextlib.suppress(ValueError, *CACHE_ERRORS):
+            (self.store or cache).decr(self.key)
 
 
 def count(name: str, bucket: str) -> Count:
@@ -113,18 +192,19 @@ def count(name: str, bucket: str) -> Count:
     _limit, window, slot, retry_after = _window(name)
     key = f"rl:{name}:{bucket}:{slot}"
     for _ in range(3):
-        cache.add(key, 0, timeout=window + 5)
+        _call("add", key, 0, timeout=window + 5)
         try:
-            return Count(key, cache.incr(key), retry_after)
-        except ValueError:  # expired between add and incr: add again
+            value, store = _call("incr", key)
+        except ValueError:  # expired between add and incr (or the cache changed): add again
             continue
+        return Count(key, value, retry_after, limit=_limit_in(name, store), store=store)
     raise RuntimeError(f"rate-limit counter {key} keeps expiring")  # pragma: no cover
 
 
 def take(name: str, bucket: str) -> Count:
     """Count one attempt, then refuse it with Throttled if that took the bucket over its limit."""
     counted = count(name, bucket)
-    if counted.value > limit_of(name):
+    if counted.value > counted.limit:
         counted.give_back()
         raise Throttled(counted.retry_after)
     return counted
@@ -132,14 +212,14 @@ def take(name: str, bucket: str) -> Count:
 
 def current(name: str, bucket: str) -> int:
     _limit, _window_s, slot, _retry = _window(name)
-    return cache.get(f"rl:{name}:{bucket}:{slot}") or 0
+    return _call("get", f"rl:{name}:{bucket}:{slot}")[0] or 0
 
 
 def _paced(name: str, bucket: str, seconds: int) -> tuple[bool, int]:
     """One attempt per ``seconds`` for this bucket: (whether this one is it, seconds to wait)."""
     now = time.time()
     slot = int(now // seconds)
-    first = cache.add(f"rl:pace:{name}:{bucket}:{slot}", 1, timeout=seconds + 5)
+    first, _store = _call("add", f"rl:pace:{name}:{bucket}:{slot}", 1, timeout=seconds + 5)
     return first, int((slot + 1) * seconds - now) + 1
 
 
@@ -176,10 +256,10 @@ def admit_receipt_guess(bucket: str, network: str | None = None) -> Guess:
     net = count("receipt_fail_per_network", network)
     everyone = count("receipt_fail_global", GLOBAL)
     counts = [own, net, everyone]
-    if everyone.value > limit_of("receipt_fail_global"):
-        admitted = own.value == 1 and net.value <= limit_of("receipt_fail_per_network")
+    if everyone.value > everyone.limit:
+        admitted = own.value == 1 and net.value <= net.limit
         retry_after = own.retry_after
-    elif own.value <= limit_of("receipt_fail_per_client"):
+    elif own.value <= own.limit:
         admitted, retry_after = True, 0
     else:
         admitted, retry_after = _paced("receipt", bucket, settings.TIPLINE_RECEIPT_PACE_SECONDS)
@@ -213,7 +293,7 @@ def admit_filing(bucket: str) -> None:
     in this window may still file one, so a flood from many addresses cannot shut citizens out."""
     everyone = count("report_global", GLOBAL)
     filed = count("report_filed_per_client", bucket)
-    if everyone.value > limit_of("report_global") and filed.value > 1:
+    if everyone.value > everyone.limit and filed.value > filed.limit:
         everyone.give_back()
         filed.give_back()
         raise Throttled(filed.retry_after)
@@ -227,4 +307,4 @@ def report_bucket(report_id) -> str:
 def first_refusal(name: str, bucket: str) -> bool:
     """True once per window and bucket: for recording that a limit was reached, not each hit."""
     _limit, window, slot, _retry = _window(name)
-    return cache.add(f"rl:refused:{name}:{bucket}:{slot}", 1, timeout=window + 5)
+    return _call("add", f"rl:refused:{name}:{bucket}:{slot}", 1, timeout=window + 5)[0]

@@ -1,5 +1,6 @@
 """Public pages: about the scheme, the report form, the receipt pages."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from org.models import Township
 from vault.keyring import get_keyring
 
-from . import extensions, receipts, services, submissions, throttle
+from . import extensions, outage, receipts, services, submissions, throttle
 from .forms import FollowUpForm, ReceiptForm, ReportForm, VerifyForm
 from .models import Channel
+
+log = logging.getLogger(__name__)
 
 
 def _throttled(request, exc: throttle.Throttled, template="tipline/throttled.html"):
@@ -28,16 +31,21 @@ def _throttled(request, exc: throttle.Throttled, template="tipline/throttled.htm
     return response
 
 
-def _report_throttled(request, exc: throttle.Throttled):
-    """The report form again, with what the citizen typed (files must be chosen again) and how
-    long to wait: nothing of it is validated, decoded or stored."""
+def _typed_report_form(request) -> ReportForm:
+    """An unbound report form holding what the citizen typed (files must be chosen again)."""
     typed = {
         name: request.POST.get(name, "")
         for name in (*ReportForm.base_fields, submissions.FIELD)
         if name != "homepage"
     }
+    return ReportForm(initial=typed)
+
+
+def _report_throttled(request, exc: throttle.Throttled):
+    """The report form again, with what the citizen typed and how long to wait: nothing of it
+    is validated, decoded or stored."""
     context = {
-        "form": ReportForm(initial=typed),
+        "form": _typed_report_form(request),
         "minutes": exc.minutes,
         "seconds": exc.retry_after,
         "throttled": True,
@@ -45,6 +53,13 @@ def _report_throttled(request, exc: throttle.Throttled):
     response = render(request, "tipline/report_form.html", context, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def _report_storage_full(request):
+    """The evidence disk is full: nothing was filed (no row, no file). The form again with
+    what was typed, offering to send it without the files now (the token is unspent)."""
+    context = {"form": _typed_report_form(request), "storage_full": True}
+    return render(request, "tipline/report_form.html", context, status=507)
 
 
 def _already_received(request, at):
@@ -91,6 +106,11 @@ def report(request):
         )
     except submissions.AlreadySubmitted as exc:  # a parallel post of the same form won
         return _already_received(request, exc.at)
+    except OSError as exc:
+        if not outage.disk_full(exc):
+            raise
+        log.warning("evidence storage full", extra={"error": "ENOSPC"})
+        return _report_storage_full(request)
     # Rendered straight from the POST, never redirected: the receipt exists only in this response.
     return render(
         request,
@@ -200,6 +220,12 @@ def _followup(request):
     except services.EvidenceLimitReached as exc:
         form.add_error("evidence", str(exc))
         return _status_page(request, report, receipt, followup_form=form, status=400)
+    except OSError as exc:
+        if not outage.disk_full(exc):
+            raise
+        log.warning("evidence storage full", extra={"error": "ENOSPC"})
+        form.add_error("evidence", outage.storage_full_message())
+        return _status_page(request, report, receipt, followup_form=form, status=507)
     return _status_page(request, report, receipt, added=True)
 
 

@@ -4,14 +4,18 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tipline.forms import ReceiptField
+from tipline.forms import ReceiptField, SubmissionMixin
 
 from . import claims
 from .states import Method
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(SubmissionMixin, forms.Form):
+    """The claim, or a change of it. A one-time token (the form posted again changes nothing)
+    and ``replaces``: the claim a change form was shown for (empty for a first claim)."""
+
     receipt = ReceiptField(widget=forms.HiddenInput)
+    replaces = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     method = forms.ChoiceField(
         label=_("How do you want to receive it?"),
         choices=[
@@ -36,6 +40,10 @@ class ClaimForm(forms.Form):
     confirm_check_digit = forms.BooleanField(
         label=_("I have compared the number with my card: it is correct."), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_submission_field()
 
     def clean(self):
         data = super().clean()

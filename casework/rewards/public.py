@@ -17,6 +17,7 @@ from tipline import extensions
 from ..states import State
 from .forms import ClaimForm
 from .models import Reward
+from .services import claim_version
 from .states import RewardState
 
 REWARDABLE = (State.PENALIZED, State.TRANSFERRED)  # the steps that propose a reward
@@ -96,6 +97,7 @@ def reporter_view(report, today: date | None = None) -> dict | None:
         "claimable": claimable,
         "changeable": changeable,
         "method": record.method if record is not None else None,
+        "claimed_at": (record.changed_at or record.claimed_at) if record is not None else None,
         "paid_on": payment.paid_on if payment is not None else None,
     }
 
@@ -120,7 +122,13 @@ def render_section(request, report, receipt, form=None, view=None) -> str:
     if view is None:
         return ""
     if form is None:
-        form = ClaimForm(initial={"receipt": receipt, "method": view["method"]})
+        form = ClaimForm(
+            initial={
+                "receipt": receipt,
+                "method": view["method"],
+                "replaces": claim_version(getattr(view["reward"], "claim_record", None)),
+            }
+        )
     return render_to_string(
         "rewards/receipt_section.html",
         {"r": view, "form": form, "receipt": receipt},
@@ -150,6 +158,7 @@ def next_steps(report) -> list[str]:
 
 
 def register() -> None:
+    extensions.register_public_form(ClaimForm)
     extensions.register_status_section("reward", render_section)
     extensions.register_next_steps("reward", next_steps)
     extensions.register_status_field(

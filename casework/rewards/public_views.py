@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from tipline import services as intake
-from tipline import throttle
+from tipline import submissions, throttle
 from tipline.forms import ReceiptForm
 
 from . import claims, services
@@ -35,6 +35,17 @@ def _again(request, report, receipt, form, view, status=400):
     )
 
 
+def _already(request, view, receipt):
+    """A repeated claim: the claim as the first request left it. A claim code is never shown
+    again (only its hash is kept): the page says where it was shown and how to get help."""
+    return render(
+        request,
+        "rewards/claim_done.html",
+        {"already": True, "r": view, "reward": view and view["reward"], "receipt": receipt},
+        status=409,
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters()
@@ -55,6 +66,10 @@ def claim(request):
         return render(request, "tipline/receipt_lookup.html", {"form": receipt_form}, status=404)
     view = reporter_view(report)
     form = ClaimForm(request.POST)
+    if submissions.spent_at(form.submission()):
+        # The same form again (a reload, Back and send, a double tap): answered with what the
+        # first post did, before anything is validated.
+        return _already(request, view, receipt)
     if view is None or not (view["claimable"] or view["changeable"]):
         return render(
             request,
@@ -74,6 +89,8 @@ def claim(request):
             bank_name=data.get("bank_name", ""),
             account_number=data.get("account_number", ""),
             confirm_check_digit=data.get("confirm_check_digit", False),
+            replaces=data.get("replaces", ""),
+            submission=form.submission(),
         )
     except services.ClaimError as exc:
         if exc.field == "payee_name":
@@ -84,6 +101,8 @@ def claim(request):
     except services.ServiceError as exc:
         form.add_error(None, str(exc))
         return _again(request, report, receipt, form, reporter_view(report))
+    if result.already:
+        return _already(request, reporter_view(report), receipt)
     return render(
         request,
         "rewards/claim_done.html",

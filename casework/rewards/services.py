@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from notifications import outbox
 from org import scope
-from tipline import receipts
+from tipline import receipts, submissions
 from tipline import services as intake
 from tipline.models import Report, ReporterIdentity
 from vault import crypto
@@ -47,6 +47,7 @@ __all__ = [
     "cancel",
     "check_claim_code",
     "claim",
+    "claim_version",
     "lapse_overdue",
     "mark_report",
     "pay",
@@ -67,6 +68,18 @@ class ClaimError(ServiceError):
 class Claimed:
     reward: Reward
     claim_code: str = ""  # in person only: shown once to the reporter, stored only as a hash
+    # A repeat (the same form again, or a claim of a reward claimed meanwhile): nothing changed;
+    # ``record`` is what the first request left. Its code is never shown again.
+    already: bool = False
+    record: RewardClaim | None = None
+
+
+def claim_version(record: RewardClaim | None) -> str:
+    """Which claim a change form was shown for: a change applies only to that claim, so a
+    repeated change (a reload, a second tab) finds it replaced and changes nothing."""
+    if record is None:
+        return ""
+    return (record.changed_at or record.claimed_at).isoformat()
 
 
 def _require(user, perm: str) -> None:
@@ -263,11 +276,18 @@ def claim(
     bank_name: str = "",
     account_number: str = "",
     confirm_check_digit: bool = False,
+    replaces: str = "",
+    submission: str | None = None,
 ) -> Claimed:
     """The reporter claims (or changes their claim) by proving they hold the report's receipt.
 
     Bank transfer: to an account in the name given with the report (when one was given); the
-    details are sealed. In person: a one-time claim code, returned once and stored as a hash."""
+    details are sealed. In person: a one-time claim code, returned once and stored as a hash.
+
+    Idempotent: a claim of a reward already claimed, a change whose ``replaces`` (the
+    ``claim_version`` the reporter saw) is no longer the current claim, and a form whose one-time
+    token ``submission`` was spent all change nothing and return ``already=True`` with the claim
+    as it stands (under the reward's row lock, so parallel repeats are answered the same)."""
     if method not in Method.values:
         raise ClaimError(_("Choose how you want to receive the reward."), "method")
     digits = ""
@@ -293,9 +313,22 @@ def claim(
     normal = receipts.normalise(receipt)
     holder = intake.find_by_receipt(normal) if normal else None
     with transaction.atomic():
+        try:
+            # First, so a parallel post of the same form waits here until this one commits.
+            submissions.spend(submission)
+            repeated = False
+        except submissions.AlreadySubmitted:
+            repeated = True
         reward = _locked(reward_id)
         if holder is None or holder.pk != reward.report_id:
             raise ClaimError(_("This receipt does not belong to this reward."), "receipt")
+        record = RewardClaim.objects.filter(reward=reward).first()
+        if repeated or (
+            record is not None
+            and reward.state in (RewardState.CLAIMED, RewardState.PAID)
+            and replaces != claim_version(record)
+        ):
+            return Claimed(reward=reward, already=True, record=record)
         if reward.state not in (RewardState.APPROVED, RewardState.CLAIMED):
             message = _REFUSED_FROM.get(reward.state)
             raise ServiceError(message() if message else _("This reward cannot be claimed."))
@@ -317,7 +350,6 @@ def claim(
                         "payee_name",
                     )
                 name_checked = True
-        record = RewardClaim.objects.filter(reward=reward).first()
         changing = record is not None
         if record is None:
             record = RewardClaim(reward=reward, claimed_at=now)

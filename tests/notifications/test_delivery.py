@@ -144,12 +144,12 @@ def test_a_claimed_notice_is_left_to_its_sender_until_the_lease_ends(
     delivery.fan_out(Event.objects.get().pk)  # the notices are written, not yet sent
     mail = the_mail()
     # Another process is sending it right now.
-    Delivery.objects.filter(pk=mail.pk).update(claimed_until=moment + delivery.LEASE)
+    Delivery.objects.filter(pk=mail.pk).update(claimed_until=moment + delivery.lease())
 
     run_outbox()
     assert mailoutbox == []
 
-    later = moment + delivery.LEASE + timedelta(seconds=1)  # that sender died
+    later = moment + delivery.lease() + timedelta(seconds=1)  # that sender died
     clock(*later.timetuple()[:6])
     run_outbox()
     assert len(mailoutbox) == 1
@@ -175,3 +175,52 @@ def test_one_broken_event_does_not_hold_up_the_others(cast, township, monkeypatc
     broken.refresh_from_db()
     assert broken.processed_at is None  # left for the next sweep
     assert "notification event not processed" in caplog.text
+
+
+def test_a_notice_held_by_a_killed_worker_is_sent_by_the_sweep_after_two_minutes(
+    cast, township, clock, mailoutbox
+):
+    """The default lease is 120 s (it was 10 minutes): a worker killed while sending leaves its
+    claim; the sweep a little after 2 minutes sends the notice, not before."""
+    moment = clock(2026, 11, 2, 9)
+    new_report(township)
+    delivery.fan_out(Event.objects.get().pk)
+    mail = the_mail()
+    assert delivery.lease() == timedelta(seconds=120)
+    delivery._claim(mail.pk, moment)  # the worker claimed it, then was killed
+
+    clock(*(moment + timedelta(seconds=119)).timetuple()[:6])
+    run_outbox()
+    assert mailoutbox == []
+    clock(*(moment + timedelta(seconds=121)).timetuple()[:6])
+    run_outbox()
+    assert len(mailoutbox) == 1
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == ("sent", 1)
+
+
+def test_an_event_the_broker_took_but_nobody_processed_is_swept_after_a_minute(
+    cast, township, clock, mailoutbox
+):
+    """The default hand-over grace is 60 s (it was 5 minutes)."""
+    moment = clock(2026, 11, 2, 9)
+    new_report(township)
+    event = Event.objects.get()
+    # The broker took it, and the worker that held it died (or the broker lost it).
+    Event.objects.filter(pk=event.pk).update(handed_over_at=moment, processed_at=None)
+    Delivery.objects.filter(event=event).delete()
+
+    clock(*(moment + timedelta(seconds=59)).timetuple()[:6])
+    assert run_outbox().events == 0
+    clock(*(moment + timedelta(seconds=61)).timetuple()[:6])
+    assert run_outbox().events == 1
+    assert len(mailoutbox) == 1
+
+
+def test_the_lease_and_the_grace_are_settings(settings):
+    settings.TIPLINE_NOTIFY_LEASE_SECONDS = 300
+    settings.TIPLINE_NOTIFY_HANDOVER_SECONDS = 30
+    assert (delivery.lease(), delivery.handover_grace()) == (
+        timedelta(minutes=5),
+        timedelta(seconds=30),
+    )

@@ -59,7 +59,14 @@ def test_deep_check_is_for_administrators_only(client, cast, units):
     response = verified_client(client, admin).get("/healthz?deep=1")
     assert response.status_code == 200
     body = response.json()
-    assert set(body["checks"]) == {"database", "cache", "key_ring", "broker", "outbox_backlog"}
+    assert set(body["checks"]) == {
+        "database",
+        "cache",
+        "key_ring",
+        "broker",
+        "attachment_storage",
+        "outbox_backlog",
+    }
     assert body["checks"]["outbox_backlog"] == {
         "events_waiting": 0,
         "deliveries_pending": 0,

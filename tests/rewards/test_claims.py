@@ -2,7 +2,9 @@
 the receipt proves who claims; bank details are checked and sealed; an in-person claim gets a
 code shown once; every claim and change is audited without the payee details."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone, translation
@@ -12,7 +14,8 @@ from casework.models import AuditEntry
 from casework.rewards import claims
 from casework.rewards import services as rewards
 from casework.rewards.models import Reward, RewardClaim
-from tipline import receipts
+from notifications.models import Event
+from tipline import receipts, submissions
 from vault import crypto
 
 from .helpers import ACCOUNT, BANK, NAME, filed, investigate, penalize, reward_of
@@ -156,11 +159,13 @@ def test_a_proposed_reward_cannot_be_claimed(proposed, english):
 def test_changing_a_claim_is_audited_and_replaces_the_code(approved):
     reward, receipt = approved
     first = rewards.claim(reward.pk, receipt, method="in_person").claim_code
-    second = rewards.claim(reward.pk, receipt, method="in_person").claim_code
+    seen = rewards.claim_version(RewardClaim.objects.get(reward=reward))
+    second = rewards.claim(reward.pk, receipt, method="in_person", replaces=seen).claim_code
     record = RewardClaim.objects.get(reward=reward)
     assert not claims.code_matches(first, record.code_hash)
     assert claims.code_matches(second, record.code_hash)
-    rewards.claim(reward.pk, receipt, **BANK, account_number=ACCOUNT)
+    seen = rewards.claim_version(record)
+    rewards.claim(reward.pk, receipt, **BANK, account_number=ACCOUNT, replaces=seen)
     record = RewardClaim.objects.get(reward=reward)
     assert (record.method, record.code_hash) == ("bank", "")
     assert record.changed_at is not None
@@ -267,3 +272,122 @@ def test_after_the_deadline_the_form_is_gone_and_claims_refused(client, approved
     response = client.post(CLAIM, {"receipt": receipt, "method": "in_person"})
     assert response.status_code == 400
     assert not RewardClaim.objects.exists()
+
+
+# --- repeats: the same claim again changes nothing ---------------------------------------------
+
+
+def claim_counts(reward) -> tuple[int, int, int]:
+    """(claim audit entries, claim changes, reward.claimed events) of this reward."""
+    entries = AuditEntry.objects.filter(object_id=str(reward.pk))
+    return (
+        entries.filter(action="reward.claimed").count(),
+        entries.filter(action="reward.claim_changed").count(),
+        Event.objects.filter(kind="reward.claimed", object_id=str(reward.pk)).count(),
+    )
+
+
+def claim_form(client, receipt) -> dict:
+    """The hidden fields of the claim form on the receipt page, as the browser would post them."""
+    html = client.post("/receipt/", {"receipt": receipt}).content.decode()
+    form = html.split('id="claim-form"', 1)[1].split("</form>", 1)[0]
+    fields = {}
+    for tag in re.findall(r'<input type="hidden"[^>]*>', form):
+        name = re.search(r'name="(\w+)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        fields[name] = unescape(value.group(1)) if value else ""
+    assert set(fields) >= {"receipt", "submission", "replaces"}, fields
+    return fields
+
+
+def shown_code(response) -> str:
+    html = response.content.decode()
+    assert 'id="claim-code"' in html, html
+    return html.split('id="claim-code">', 1)[1].split("<", 1)[0]
+
+
+def test_a_repeated_claim_through_the_service_changes_nothing(approved):
+    reward, receipt = approved
+    first = rewards.claim(reward.pk, receipt, method="in_person")
+    assert first.claim_code and not first.already
+    again = rewards.claim(reward.pk, receipt, method="in_person")
+    assert again.already and again.claim_code == ""
+    bank = rewards.claim(reward.pk, receipt, **BANK, account_number=ACCOUNT)  # no change asked
+    assert bank.already
+    record = RewardClaim.objects.get(reward=reward)
+    assert record.method == "in_person" and record.changed_at is None
+    assert claims.code_matches(first.claim_code, record.code_hash)
+    assert claim_counts(reward) == (1, 0, 1)
+
+
+def test_a_spent_form_token_changes_nothing_even_for_a_change(approved):
+    reward, receipt = approved
+    token = submissions.new_token()
+    first = rewards.claim(reward.pk, receipt, method="in_person", submission=token)
+    seen = rewards.claim_version(RewardClaim.objects.get(reward=reward))
+    again = rewards.claim(
+        reward.pk, receipt, **BANK, account_number=ACCOUNT, replaces=seen, submission=token
+    )
+    assert again.already
+    record = RewardClaim.objects.get(reward=reward)
+    assert record.method == "in_person"
+    assert claims.code_matches(first.claim_code, record.code_hash)
+    assert claim_counts(reward) == (1, 0, 1)
+
+
+def test_reloading_the_claim_page_is_answered_already_claimed(client, approved):
+    reward, receipt = approved
+    form = claim_form(client, receipt)
+    code = shown_code(client.post(CLAIM, {**form, "method": "in_person"}))
+    for _ in range(3):  # reload, Back and send again
+        response = client.post(CLAIM, {**form, "method": "in_person"})
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "已申领" in html
+        assert 'id="claim-code"' not in html
+        assert "只显示一次" in html and "财务" in html and "回执" in html  # where to get help
+        assert "no-store" in response["Cache-Control"]
+    record = RewardClaim.objects.get(reward=reward)
+    assert claims.code_matches(code, record.code_hash)
+    assert claim_counts(reward) == (1, 0, 1)
+
+
+def test_a_second_tab_and_a_post_without_token_claim_nothing_more(client, approved):
+    reward, receipt = approved
+    first_tab, second_tab = claim_form(client, receipt), claim_form(client, receipt)
+    assert first_tab["submission"] != second_tab["submission"]
+    code = shown_code(client.post(CLAIM, {**first_tab, "method": "in_person"}))
+    response = client.post(CLAIM, {**second_tab, "method": "in_person"})
+    assert response.status_code == 409 and "已申领" in response.content.decode()
+    response = client.post(CLAIM, {"receipt": receipt, "method": "in_person"})  # no token at all
+    assert response.status_code == 409
+    assert claims.code_matches(code, RewardClaim.objects.get(reward=reward).code_hash)
+    assert claim_counts(reward) == (1, 0, 1)
+
+
+def test_a_change_is_made_once_and_its_reload_keeps_the_new_code(client, approved):
+    reward, receipt = approved
+    shown_code(client.post(CLAIM, {**claim_form(client, receipt), "method": "in_person"}))
+    change = claim_form(client, receipt)  # the "change how you receive it" form
+    assert change["replaces"]
+    new_code = shown_code(client.post(CLAIM, {**change, "method": "in_person"}))
+    response = client.post(CLAIM, {**change, "method": "in_person"})  # reload of the change
+    assert response.status_code == 409
+    # A change form shown before the change, without its token (an old tab): no change either.
+    response = client.post(
+        CLAIM, {"receipt": receipt, "replaces": change["replaces"], "method": "in_person"}
+    )
+    assert response.status_code == 409
+    assert claims.code_matches(new_code, RewardClaim.objects.get(reward=reward).code_hash)
+    assert claim_counts(reward) == (1, 1, 2)
+
+
+def test_a_corrected_form_error_keeps_the_token_unspent(client, approved):
+    reward, receipt = approved
+    form = claim_form(client, receipt)
+    response = client.post(CLAIM, {**form, **BANK, "account_number": "123"})
+    assert response.status_code == 400
+    assert form["submission"] in response.content.decode()  # the same form, posted back
+    response = client.post(CLAIM, {**form, **BANK, "account_number": ACCOUNT})
+    assert response.status_code == 200 and 'id="claim-bank"' in response.content.decode()
+    assert claim_counts(reward) == (1, 0, 1)
