@@ -47,6 +47,8 @@ def cast(units):
         "other_investigator": make_staff("xs_investigator", roles.INVESTIGATOR, units["xs_fp"]),
         "other_clerk": make_staff("xs_clerk", roles.CLERK, units["xs_fp"]),
         "supervisor": make_staff("supervisor", roles.SUPERVISOR, units["county_fp"]),
+        # A second supervisor (分管领导): approves rewards the supervisor proposed (four eyes).
+        "leader": make_staff("leader", roles.SUPERVISOR, units["county_fp"]),
         "custodian": make_staff("custodian", roles.CUSTODIAN, units["county_discipline"]),
         "auditor": make_staff("auditor", roles.AUDITOR, units["county_discipline"]),
         "finance": make_staff("finance", roles.FINANCE, units["county_finance"]),
