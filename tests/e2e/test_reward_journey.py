@@ -1,6 +1,7 @@
 """The reward, end to end: the supervisor's 查处 proposes it, he may not approve it himself (four
-eyes), a second supervisor (分管领导) approves it with a fresh authenticator code, the citizen claims it on a phone from the receipt page, finance pays
-it behind the step-up; the case shows 奖励, the ledger shows the payment, the audit chain holds."""
+eyes), a second supervisor (分管领导) approves it with a fresh authenticator code, the citizen
+claims it on a phone from the receipt page, finance pays it behind the step-up; the case shows
+奖励, the ledger shows the payment, the audit chain holds."""
 
 import io
 import re
