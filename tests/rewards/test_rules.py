@@ -99,12 +99,14 @@ def test_equal_arrival_times_go_by_report_id_not_by_acceptance(township, cast, u
     clerk cannot influence), though the case was opened from the other one."""
     from zoneinfo import ZoneInfo
 
-    freeze(datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    bj = ZoneInfo("Asia/Shanghai")
+    freeze(datetime(2026, 3, 3, 10, 0, tzinfo=bj))
     one, _ = filed(township)
     two, _ = filed(township)
     low, high = sorted((one, two), key=lambda r: r.pk)
-    case = investigate(high, cast, units)  # accepted first
-    services.link_report(low.pk, case.pk, cast["clerk"])
+    case = investigate(high, cast, units)  # accepted at 10:00
+    freeze(datetime(2026, 3, 3, 11, 0, tzinfo=bj))
+    services.link_report(low.pk, case.pk, cast["clerk"])  # accepted at 11:00
     reward = reward_of(penalize(case, cast))
     assert reward.report_id == low.pk
     assert [item["report"] for item in reward.selection] == [str(low.pk), str(high.pk)]
