@@ -47,7 +47,7 @@ def asked_for_news(township, cast, units):
 def test_each_step_tells_the_people_who_act_next(asked_for_news, cast):
     reward, receipt = asked_for_news
     delivery.sweep()
-    assert inbox("reward.proposed") == {"supervisor", "leader"}
+    assert inbox("reward.proposed") == {"supervisor"}
 
     texted = len(sms.outbox)  # the acceptance was news too
     approve(reward, cast["leader"])
