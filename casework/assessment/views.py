@@ -21,7 +21,7 @@ from ..errors import NotAllowed
 from ..models import Case
 from ..states import PERM_TRIAGE
 from ..views.common import attempt, form_errors
-from . import chart, exports, report, services
+from . import chart, exports, inputs, notes, report, services, triage
 from .forms import FalsifyForm, FreezeForm, QuotaForm
 from .models import TownshipQuota
 
@@ -85,12 +85,15 @@ def county_page(request):
     result = _visible(request, county, year)
     county_staff = _is_county_staff(user, county)
     live = {r["township"]: r for r in result.live}
+    visible = list(townships_for(user).filter(county=county).order_by("code"))
+    overrides = triage.overridden(visible, *inputs.year_bounds(year))
     rows = [
         {
             "row": r,
             "diff": result.differences.get(r["township"], {}),
             "deducted": _deducted(r),
             "deducted_today": _deducted(live.get(r["township"], r)),
+            "live": live.get(r["township"], r),
         }
         for r in result.rows
     ]
@@ -99,7 +102,10 @@ def county_page(request):
         "year": year,
         "result": result,
         "rows": rows,
-        "chart": chart.layout(result.rows),
+        "chart": chart.layout([r for r in result.rows if r["quota_set"]]),
+        "unranked": [r["name"] for r in result.rows if not r["quota_set"]],
+        # New cases opened although a repeat was suggested, per township, for review.
+        "overrides": [(t, overrides[t.code]) for t in visible if t.code in overrides],
         "can_freeze": county_staff
         and user.has_perm(services.PERM_FREEZE)
         and not result.frozen
@@ -139,6 +145,7 @@ def township_page(request, code):
         "deductions": [{**d, "case_pk": case_ids.get(d["case"])} for d in row["deductions"]],
         "missing": [{**m, "case_pk": case_ids.get(m["case"])} for m in row["missing"]],
         "query": urlencode({"county": county.code, "year": year}),
+        "notes": notes.interpretations(),
     }
     return render(request, "assessment/township.html", context)
 

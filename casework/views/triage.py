@@ -12,6 +12,8 @@ from tipline import receipts, submissions
 from tipline.models import Attachment, Report, ReporterIdentity
 
 from .. import access, audit, rules, services, worklists
+from ..assessment import triage as repeat_triage
+from ..assessment.forms import RepeatReasonForm
 from ..assessment.repeats import report_panel
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
@@ -74,14 +76,19 @@ def queue(request):
 @staff_required
 def report_detail(request, pk):
     report = access.get_report(request.user, pk)
+    return render(request, "casework/report_detail.html", _report_context(request, report))
+
+
+def _report_context(request, report, **forms) -> dict:
     repeat = report_panel(report, request.user)
-    context = {
+    return {
         "report": report,
         "attachments": report.attachments.all(),
         "messages_": report.messages.all(),
         "has_identity": ReporterIdentity.objects.filter(report=report).exists(),
         "reject_form": RejectForm(),
         "open_form": OpenCaseForm(),
+        "repeat_form": RepeatReasonForm(),
         "link_form": LinkForm(report=report, suggested=[s.case for s in repeat["suggestions"]]),
         "message_form": MessageForm(),
         "identity_form": IdentityRequestForm(),
@@ -89,8 +96,8 @@ def report_detail(request, pk):
         "repeat": repeat,
         "can_message": rules.message_reporter(request.user) is None,
         "marks_form": reward_pages.marks_form(report, request.user),
+        **forms,
     }
-    return render(request, "casework/report_detail.html", context)
 
 
 @require_POST
@@ -118,18 +125,29 @@ def report_reject(request, pk):
 def report_open_case(request, pk):
     report = access.get_report(request.user, pk, perm="casework.triage_report")
     form = OpenCaseForm(request.POST)
-    if not form.is_valid():
+    why = RepeatReasonForm(request.POST)
+    if not (form.is_valid() and why.is_valid()):
         form_errors(request, form)
+        form_errors(request, why)
         return redirect("staff:report", pk=report.pk)
-    case = attempt(
-        request,
-        services.open_case,
-        report.pk,
-        request.user,
-        title=form.cleaned_data["title"],
-        involves_birth_permit=form.cleaned_data["involves_birth_permit"],
-        success=lambda c: _("Case %(number)s opened.") % {"number": c.number},
-    )
+    try:
+        case = attempt(
+            request,
+            repeat_triage.open_case,
+            report.pk,
+            request.user,
+            title=form.cleaned_data["title"],
+            involves_birth_permit=form.cleaned_data["involves_birth_permit"],
+            repeat_reason=why.cleaned_data["repeat_reason"],
+            repeat_note=why.cleaned_data["repeat_note"],
+            success=lambda c: _("Case %(number)s opened.") % {"number": c.number},
+            show_at_field=(repeat_triage.RepeatReasonRequired,),
+        )
+    except repeat_triage.RepeatReasonRequired as exc:
+        # The page again, with what was typed and the error at its field: nothing changed.
+        why.add_error(exc.field, str(exc))
+        context = _report_context(request, report, open_form=form, repeat_form=why)
+        return render(request, "casework/report_detail.html", context, status=400)
     if case is None:
         return redirect("staff:report", pk=report.pk)
     return redirect("staff:case", pk=case.pk)
