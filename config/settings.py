@@ -466,9 +466,6 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "celery.app.trace": {"level": "WARNING"},
         "kombu.connection": {"level": "ERROR"},
-        # Pillow's debug lines print every EXIF tag of an uploaded photo (GPS position, camera
-        # serial) before the metadata is stripped: never at DEBUG, whatever LOG_LEVEL says.
-        "PIL": {"level": "INFO"},
     },
 }
 ADMINS = []
