@@ -69,6 +69,13 @@ class Action(models.TextChoices):
         "repeat.dismissed",
         _("Judged that a report does not repeat a suggested case"),
     )
+    REPEAT_OVERRIDDEN = (
+        "repeat.overridden",
+        _(
+            "Opened a new case for a report the system suggested as a repeat of an open case, "
+            "with the reason"
+        ),
+    )
     CASE_FALSIFIED = "case.falsified", _("Marked a case as falsified (弄虚作假) after verification")
     QUOTA_SET = "assessment.quota_set", _("Set a township's yearly case quota (县定任务)")
     ASSESSMENT_FROZEN = "assessment.frozen", _("Froze a year of the township assessment (考核)")

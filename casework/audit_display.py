@@ -31,6 +31,7 @@ from tipline.models import Channel, RejectionReason, Report
 from .audit_catalogue import describe as describe_filter
 from .audit_catalogue import sentence
 from .models import AuditEntry, Case, CaseDocument, DocumentType, IdentityRequest, State
+from .repeat_reasons import NotRepeatReason
 from .steps import STEPS
 
 # Labels of the keys actions store in their data. A key without a label is shown as it is.
@@ -96,6 +97,7 @@ LABELS = {
     "reporter_is_staff": gettext_lazy("reporter is staff"),
     "reporter_is_involved": gettext_lazy("reporter is involved"),
     "receipt_issued": gettext_lazy("receipt handed over"),
+    "suggested": gettext_lazy("suggested repeats of"),
 }
 
 LOGIN_FAILURES = {
@@ -320,6 +322,8 @@ class Names:
             return join(parts) or _("nobody assigned")
         if key == "reason" and entry.action == "report.rejected":
             return _choice_label(RejectionReason, value) or str(value)
+        if key == "reason" and entry.action == "repeat.overridden":
+            return _choice_label(NotRepeatReason, value) or str(value)
         if key == "reason" and value in LOGIN_FAILURES:
             return str(LOGIN_FAILURES[value])
         if key == "channel":

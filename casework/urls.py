@@ -17,7 +17,6 @@ urlpatterns = [
     path("reports/new/", triage.staff_tip, name="staff_tip"),
     path("reports/<uuid:pk>/", triage.report_detail, name="report"),
     path("reports/<uuid:pk>/reject/", triage.report_reject, name="report_reject"),
-    path("reports/<uuid:pk>/open-case/", triage.report_open_case, name="report_open_case"),
     path("reports/<uuid:pk>/link/", triage.report_link, name="report_link"),
     path("reports/<uuid:pk>/message/", triage.report_message, name="report_message"),
     path("reports/<uuid:pk>/identity/", identity.request_identity, name="identity_request"),

@@ -247,7 +247,6 @@ TIPLINE_RATE_LIMITS = {
 }
 TIPLINE_RECEIPT_PACE_SECONDS = env_int("TIPLINE_RECEIPT_PACE_SECONDS", 30, minimum=1)
 TIPLINE_CLIENT_ADDRESS_HEADER = env_str("TIPLINE_CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
-TIPLINE_REWARD_AMOUNT = "3000.00"
 
 # Deadline rules: (count, "working" | "calendar"). Acceptance within 7 working days of receipt;
 # a decision within 90 calendar days of acceptance (行政处罚法 art. 60) with one 30-day extension;

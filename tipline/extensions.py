@@ -8,6 +8,9 @@ intake importing them (casework registers into these from its AppConfig.ready())
   deadline or how to claim an offered reward.
 - A *public form* registered here lends its field labels to the page that keeps what a citizen
   typed when the request could not be completed (the database or the disk failed).
+- A *reward terms provider* says what the reward policy in force promises, for the public pages
+  (``terms() -> list[RewardTerms]``, one per county, or one for all when they agree). The public
+  pages print no amount of their own: without a provider they name none.
 - An *API status field* adds one key to ``POST /api/v1/receipt/status``: ``value(report)`` gives
   its JSON value (None → null) and ``schema`` its OpenAPI schema, so the document stays as strict
   as the server.
@@ -15,11 +18,37 @@ intake importing them (casework registers into these from its AppConfig.ready())
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 _sections: dict[str, Callable] = {}
 _fields: dict[str, "StatusField"] = {}
 _next_steps: dict[str, Callable] = {}
 _forms: list[type] = []
+_reward_terms: dict[str, Callable] = {}
+
+
+@dataclass(frozen=True)
+class RewardTerms:
+    """What a reward policy in force promises: its standard amount, the highest amount any
+    kind of case or outcome may earn, and whether amounts differ by kind and outcome."""
+
+    where: str  # a county's name; "" when the terms hold everywhere
+    amount: Decimal
+    highest: Decimal
+    varies: bool
+
+    @property
+    def above_standard(self) -> bool:
+        return self.highest > self.amount
+
+
+def register_reward_terms(name: str, terms: Callable) -> None:
+    """Register (or replace) the provider of the reward terms the public pages state."""
+    _reward_terms[name] = terms
+
+
+def reward_terms() -> list[RewardTerms]:
+    return [t for terms in _reward_terms.values() for t in terms()]
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,9 @@ def _already_received(request, at):
 @require_GET
 def home(request):
     townships = Township.objects.filter(active=True).select_related("county")
-    return render(request, "tipline/home.html", {"townships": townships})
+    # The amounts the reward policy in force states (registered by the rewards app).
+    context = {"townships": townships, "reward_terms": extensions.reward_terms()}
+    return render(request, "tipline/home.html", context)
 
 
 @never_cache

@@ -1,13 +1,14 @@
 """Demo data for the assessment (考核) of the current year, made through the services, so every
 rule shows on the page: a township above its quota, one below, one in the bottom band, one
-without a mailbox; repeat reports within and outside the 30-day window; a falsified case;
+without a mailbox and without a quota (not ranked, 未下达任务: the year cannot be frozen until
+the county sets it); repeat reports within and outside the 30-day window; a falsified case;
 missing documents; a case decided late; a report the system suggests as a repeat.
 
 Expected figures (written out by hand in tests/assessment/test_demo.py):
-  北山乡 beishan      quota 0, no cases, phone only                   net 202.5
-  中水镇 zhongshui    quota 3, handled 4, 16 missing documents, −20    net 85
-  西山镇 xishan       quota 4, handled 3, 1 late, 1 missing, −30 −50 −500  net −420
-  南湖街道 nanhu      quota 5, handled 2 (bottom band), −1200          net −1031
+  中水镇 zhongshui    quota 3, handled 4, 16 missing documents, −20    net 85     rank 1
+  西山镇 xishan       quota 4, handled 3, 1 late, 1 missing, −30 −50 −500  net −420   rank 2
+  南湖街道 nanhu      quota 5, handled 2 (bottom band), −1200          net −1031  rank 3
+  北山乡 beishan      no quota set, no cases, phone only              net 202.5  not ranked
 """
 
 import io
@@ -37,7 +38,8 @@ FULL_FILE = (
     "service_receipt",
     "closing_report",
 )
-QUOTAS = {"zhongshui": 3, "xishan": 4, "nanhu": 5, "beishan": 0}
+# 北山乡 has none: the county has not set its quota yet (未下达任务), so it is not ranked.
+QUOTAS = {"zhongshui": 3, "xishan": 4, "nanhu": 5}
 
 
 def _pdf():

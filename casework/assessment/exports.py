@@ -10,6 +10,7 @@ COLUMNS = (
     "township",
     "name",
     "quota",
+    "quota_set",
     "handled",
     "decided",
     "decided_on_time",
@@ -44,8 +45,8 @@ def _values(row) -> list:
     for key in COLUMNS:
         if key == "deductions":
             out.append(_deductions(row))
-        elif key == "bottom_band":
-            out.append(1 if row[key] else 0)
+        elif key in ("bottom_band", "quota_set"):
+            out.append(1 if row.get(key, True) else 0)
         else:
             out.append(_cell(row[key]))
     return out

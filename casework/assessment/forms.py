@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tipline.forms import EvidenceField
 
+from ..repeat_reasons import NotRepeatReason
+
 
 class FalsifyForm(forms.Form):
     reason = forms.CharField(
@@ -57,3 +59,20 @@ class QuotaForm(forms.Form):
 
 class FreezeForm(forms.Form):
     year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
+
+
+class RepeatReasonForm(forms.Form):
+    """Why a report the system suggests as a repeat gets a new case (checked by the service
+    only when there is a suggestion, so the fields are optional here)."""
+
+    repeat_reason = forms.ChoiceField(
+        label=_("Why it is not a repeat"),
+        required=False,
+        choices=[("", _("Choose a reason")), *NotRepeatReason.choices],
+    )
+    repeat_note = forms.CharField(
+        label=_("In a few words"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -23,7 +23,7 @@ from .. import panels
 from ..models import Case
 from ..states import State
 from . import inputs, scoring
-from .forms import FalsifyForm
+from .forms import FalsifyForm, RepeatReasonForm
 from .models import CaseFalsification, RepeatDismissal
 from .services import PERM_FALSIFY
 
@@ -203,3 +203,4 @@ def report_panel(report: Report, user) -> dict:
 def register() -> None:
     panels.register(panels.CASE, "assessment", case_panel)
     panels.register(panels.REPORT, "repeat", report_panel)
+    panels.register(panels.REPORT, "repeat_form", lambda report, user: RepeatReasonForm())

@@ -15,6 +15,7 @@ from .models import AssessmentFreeze
 COMPARED = (
     "rank",
     "quota",
+    "quota_set",
     "handled",
     "decided",
     "decided_on_time",
@@ -93,7 +94,7 @@ def assessment(county: County, year: int, *, live_only: bool = False) -> Assessm
     )
     if freeze is None:
         return Assessment(county, year, today, live=today)
-    changed, added = differences(freeze.snapshot, today)
-    return Assessment(
-        county, year, freeze.snapshot, freeze, live=today, differences=changed, added=added
-    )
+    # Snapshots frozen before quota_set existed were frozen with every quota set.
+    frozen = [{"quota_set": True, **row} for row in freeze.snapshot]
+    changed, added = differences(frozen, today)
+    return Assessment(county, year, frozen, freeze, live=today, differences=changed, added=added)

@@ -152,7 +152,7 @@ class TownshipScore:
     missing: tuple[MissingDocument, ...] = ()
     quota_set: bool = True
     county: str = ""
-    rank: int = 0
+    rank: int | None = None  # None: not ranked (no quota set for the year)
 
     @property
     def total_deduction(self) -> Decimal:
@@ -166,6 +166,7 @@ class TownshipScore:
             "township": self.township,
             "name": self.name,
             "quota": self.quota,
+            "quota_set": self.quota_set,
             "handled": self.handled,
             "decided": self.decided,
             "decided_on_time": self.decided_on_time,
@@ -277,11 +278,18 @@ def compute(inp: TownshipInputs) -> TownshipScore:
 
 
 def ranked(scores: list[TownshipScore]) -> list[TownshipScore]:
-    """Highest net first; equal nets share a rank (1, 2, 2, 4), then by township code."""
-    ordered = sorted(scores, key=lambda s: (-s.net, s.township))
+    """The county's ranking. A township in the bottom band (后三类) is put there directly: every
+    township outside the band first, by net, then the band, by net, below all of them. Equal
+    nets share a rank (1, 2, 2, 4), then by township code. A township whose quota the county has
+    not set for the year is not ranked (rank None): it comes after the ranked ones, by code."""
+    ordered = sorted(
+        (s for s in scores if s.quota_set), key=lambda s: (s.bottom_band, -s.net, s.township)
+    )
     out, rank = [], 0
     for i, score in enumerate(ordered):
-        if i == 0 or score.net != ordered[i - 1].net:
+        before = ordered[i - 1] if i else None
+        if before is None or (score.bottom_band, score.net) != (before.bottom_band, before.net):
             rank = i + 1
         out.append(replace(score, rank=rank))
-    return out
+    unset = sorted((s for s in scores if not s.quota_set), key=lambda s: s.township)
+    return out + [replace(score, rank=None) for score in unset]

@@ -200,6 +200,16 @@ def freeze_year(county_id, year: int, user) -> AssessmentFreeze:
         if AssessmentFreeze.objects.filter(county=county, year=year).exists():
             raise ServiceError(_("This year is already frozen."))
         rows = report.live_rows(county, year)
+        # A ranking the county signs ranks every township: one without a quota is not ranked.
+        unset = [row["name"] for row in rows if not row["quota_set"]]
+        if unset:
+            raise ServiceError(
+                _(
+                    "Set the quota of every township for %(year)d before freezing it. Without a "
+                    "quota: %(townships)s."
+                )
+                % {"year": year, "townships": "、".join(unset)}
+            )
         freeze = AssessmentFreeze.objects.create(
             county=county, year=year, frozen_by=user, frozen_at=timezone.now(), snapshot=rows
         )

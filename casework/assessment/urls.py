@@ -11,6 +11,8 @@ urlpatterns = [
     path("assessment/export.xlsx", views.export, {"fmt": "xlsx"}, name="assessment_export_xlsx"),
     path("assessment/settings/", views.settings_page, name="assessment_settings"),
     path("assessment/freeze/", views.freeze, name="assessment_freeze"),
+    # opening a case from the report page: the assessment's repeat rule asks for a reason first
+    path("reports/<uuid:pk>/open-case/", views.report_open_case, name="report_open_case"),
     path(
         "reports/<uuid:pk>/repeats/<int:case_pk>/dismiss/",
         views.dismiss_repeat,

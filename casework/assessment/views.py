@@ -18,11 +18,13 @@ from .. import access, audit
 from ..audit_catalogue import Action
 from ..decorators import perm_required
 from ..errors import NotAllowed
+from ..forms import OpenCaseForm
 from ..models import Case
 from ..states import PERM_TRIAGE
 from ..views.common import attempt, form_errors
-from . import chart, exports, report, services
-from .forms import FalsifyForm, FreezeForm, QuotaForm
+from ..views.triage import report_context
+from . import chart, exports, inputs, notes, report, services, triage
+from .forms import FalsifyForm, FreezeForm, QuotaForm, RepeatReasonForm
 from .models import TownshipQuota
 
 PERM_VIEW = "assessment.view_assessment"
@@ -85,12 +87,15 @@ def county_page(request):
     result = _visible(request, county, year)
     county_staff = _is_county_staff(user, county)
     live = {r["township"]: r for r in result.live}
+    visible = list(townships_for(user).filter(county=county).order_by("code"))
+    overrides = triage.overridden(visible, *inputs.year_bounds(year))
     rows = [
         {
             "row": r,
             "diff": result.differences.get(r["township"], {}),
             "deducted": _deducted(r),
             "deducted_today": _deducted(live.get(r["township"], r)),
+            "live": live.get(r["township"], r),
         }
         for r in result.rows
     ]
@@ -99,7 +104,10 @@ def county_page(request):
         "year": year,
         "result": result,
         "rows": rows,
-        "chart": chart.layout(result.rows),
+        "chart": chart.layout([r for r in result.rows if r["quota_set"]]),
+        "unranked": [r["name"] for r in result.rows if not r["quota_set"]],
+        # New cases opened although a repeat was suggested, per township, for review.
+        "overrides": [(t, overrides[t.code]) for t in visible if t.code in overrides],
         "can_freeze": county_staff
         and user.has_perm(services.PERM_FREEZE)
         and not result.frozen
@@ -139,6 +147,7 @@ def township_page(request, code):
         "deductions": [{**d, "case_pk": case_ids.get(d["case"])} for d in row["deductions"]],
         "missing": [{**m, "case_pk": case_ids.get(m["case"])} for m in row["missing"]],
         "query": urlencode({"county": county.code, "year": year}),
+        "notes": notes.interpretations(),
     }
     return render(request, "assessment/township.html", context)
 
@@ -221,6 +230,42 @@ def freeze(request):
         success=_("The assessment of %(year)d is frozen.") % {"year": year},
     )
     return redirect(_link("staff:assessment", county, year))
+
+
+@require_POST
+@perm_required("casework.triage_report")
+def report_open_case(request, pk):
+    """受理 with a new case, from the report page: the assessment's rule that a report the system
+    suggests as a repeat needs a reason (triage.open_case) stands in front of the core's
+    open_case, so the view that asks for the reason is the assessment's."""
+    report = access.get_report(request.user, pk, perm="casework.triage_report")
+    form = OpenCaseForm(request.POST)
+    why = RepeatReasonForm(request.POST)
+    if not (form.is_valid() and why.is_valid()):
+        form_errors(request, form)
+        form_errors(request, why)
+        return redirect("staff:report", pk=report.pk)
+    try:
+        case = attempt(
+            request,
+            triage.open_case,
+            report.pk,
+            request.user,
+            title=form.cleaned_data["title"],
+            involves_birth_permit=form.cleaned_data["involves_birth_permit"],
+            repeat_reason=why.cleaned_data["repeat_reason"],
+            repeat_note=why.cleaned_data["repeat_note"],
+            success=lambda c: _("Case %(number)s opened.") % {"number": c.number},
+            show_at_field=(triage.RepeatReasonRequired,),
+        )
+    except triage.RepeatReasonRequired as exc:
+        # The page again, with what was typed and the error at its field: nothing changed.
+        why.add_error(exc.field, str(exc))
+        context = report_context(request, report, open_form=form, repeat_form=why)
+        return render(request, "casework/report_detail.html", context, status=400)
+    if case is None:
+        return redirect("staff:report", pk=report.pk)
+    return redirect("staff:case", pk=case.pk)
 
 
 @require_POST

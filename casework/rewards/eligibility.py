@@ -1,4 +1,8 @@
-"""Who earns a case's reward: the first eligible report by acceptance time (首报).
+"""Who earns a case's reward: the first eligible report by the time it was received (首报).
+
+The time a report really arrived decides who reported first: for a tip entered by staff, the
+arrival time the clerk typed, not the time the clerk got round to accepting it. Equal times are
+broken by the report's id (the order the system stored them).
 
 A report is passed over when it was marked falsified, when its reporter was marked as staff of
 the investigating units or as an involved party, or when the reporter has no way to claim (a tip
@@ -20,7 +24,7 @@ from .models import ReportEligibility
 STAFF_CHANNELS = (Channel.PHONE, Channel.MAILBOX, Channel.LETTER, Channel.WALK_IN)
 
 REASONS = {
-    "chosen": _("Chosen: the first eligible report by acceptance time (首报)."),
+    "chosen": _("Chosen: the first eligible report by the time it was received (首报)."),
     "falsified": _("Passed over: the report was found falsified."),
     "staff": _("Passed over: the reporter is staff of the investigating units."),
     "involved": _("Passed over: the reporter is an involved party."),
@@ -77,11 +81,9 @@ def _indexes(identity: ReporterIdentity | None) -> set[tuple[str, str]]:
 
 
 def assess(case) -> list[Verdict]:
-    """Every accepted report of the case in acceptance order, with why it was chosen or not."""
+    """Every accepted report of the case in the order received, with why it was chosen or not."""
     reports = list(
-        Report.objects.filter(case=case, accepted_at__isnull=False).order_by(
-            "accepted_at", "received_at", "pk"
-        )
+        Report.objects.filter(case=case, accepted_at__isnull=False).order_by("received_at", "pk")
     )
     marks = {m.report_id: m for m in ReportEligibility.objects.filter(report__in=reports)}
     identities = {i.report_id: i for i in ReporterIdentity.objects.filter(report__in=reports)}

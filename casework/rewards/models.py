@@ -200,6 +200,16 @@ class Reward(ConcurrentTransitionMixin, models.Model):
     # Why this report was chosen and why each other report of the case was passed over.
     selection = models.JSONField(_("reports considered"), default=list)
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now, db_index=True)
+    # Who took the step that proposed it (查处 or 移送, or a supervisor proposing again): four
+    # eyes, the proposer may not approve. Empty only for a proposal made by a script.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

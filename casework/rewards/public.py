@@ -12,11 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org import deadlines
+from org.models import County
 from tipline import extensions
 
 from ..states import State
+from . import policy
 from .forms import ClaimForm
-from .models import Reward
+from .models import Reward, RewardTier
 from .services import claim_version
 from .states import RewardState
 
@@ -157,10 +159,43 @@ def next_steps(report) -> list[str]:
     return []
 
 
+def terms_of(rules, tiers) -> tuple:
+    """(standard amount, highest amount, whether amounts differ) of a policy: the standard is
+    its default amount, the highest the largest of it and its tiers, both within the cap."""
+    cap = rules.cap
+
+    def capped(amount):
+        return min(amount, cap) if cap is not None else amount
+
+    amounts = {capped(rules.default_amount), *(capped(t.amount) for t in tiers)}
+    standard = capped(rules.default_amount)
+    return standard, max(amounts), len(amounts) > 1
+
+
+def reward_terms() -> list[extensions.RewardTerms]:
+    """What the policy in force today promises in each county with an active township; one
+    statement for all when every county's terms agree."""
+    today = timezone.localdate()
+    counties = list(County.objects.filter(townships__active=True).distinct().order_by("code"))
+    found = []
+    for county in counties:
+        rules = policy.in_force(county.pk, today)
+        tiers = list(RewardTier.objects.filter(policy=rules)) if rules.pk else []
+        found.append((county.name, *terms_of(rules, tiers)))
+    if not found:
+        rules = policy.in_force(None, today)
+        tiers = list(RewardTier.objects.filter(policy=rules)) if rules.pk else []
+        found.append(("", *terms_of(rules, tiers)))
+    if len({f[1:] for f in found}) == 1:
+        found = [("", *found[0][1:])]
+    return [extensions.RewardTerms(*f) for f in found]
+
+
 def register() -> None:
     extensions.register_public_form(ClaimForm)
     extensions.register_status_section("reward", render_section)
     extensions.register_next_steps("reward", next_steps)
+    extensions.register_reward_terms("reward", reward_terms)
     extensions.register_status_field(
         extensions.StatusField(name="reward", value=api_value, schema=API_SCHEMA)
     )

@@ -178,6 +178,7 @@ def propose_for(case: Case, actor, now=None) -> Reward | None:
         claim_window_days=rules.claim_window_days,
         selection=selection,
         proposed_at=now,
+        proposed_by=actor,
     )
     audit.record(
         actor,
@@ -216,8 +217,10 @@ def _precheck(reward_id, user, step: steps.RewardStep) -> None:
 
 @sensitive_variables("otp_code")
 def approve(reward_id, user, *, otp_code: str | None = None) -> Reward:
-    """A supervisor who is not the case's investigator approves; the reporter is offered the
-    reward from today and the approval form (no identity) is filed into the case file."""
+    """A supervisor approves who neither proposed the reward nor investigated its case (four
+    eyes, superusers included; the payer is a third person, checked when paying). The reporter
+    is offered the reward from today and the approval form (no identity) is filed into the case
+    file."""
     if otp_code is not None:
         _precheck(reward_id, user, steps.APPROVE)
         stepup.verify(user, reward_id, otp_code)

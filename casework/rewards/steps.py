@@ -36,6 +36,10 @@ def code_checked_if_in_person(reward) -> bool:
     return claim.method != Method.IN_PERSON or claim.code_checked_at is not None
 
 
+def not_the_proposer(reward, user) -> bool:
+    return reward.proposed_by_id != user.pk
+
+
 def not_the_investigator(reward, user) -> bool:
     return reward.case.investigator_id != user.pk
 
@@ -79,6 +83,7 @@ APPROVE = RewardStep(
     permission=PERM_APPROVE,
     history=_("%(actor)s approved the reward"),
     guards=(
+        Guard(not_the_proposer, _("The person who proposed the reward may not approve it.")),
         Guard(not_the_investigator, _("The investigator of the case may not approve its reward.")),
     ),
     effects=(record_approval,),

@@ -44,7 +44,11 @@ def rewards_for(user):
 def get_reward(user, pk, *, perm: str | None = None) -> Reward:
     """404 outside the user's townships; 403 without the permission."""
     try:
-        reward = rewards_for(user).select_related("case", "township", "report").get(pk=pk)
+        reward = (
+            rewards_for(user)
+            .select_related("case", "township", "report", "proposed_by", "approved_by")
+            .get(pk=pk)
+        )
     except (Reward.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if perm and not user.has_perm(perm):

@@ -47,16 +47,19 @@ def page_of_ids(request, ids, rows):
     return page
 
 
-def attempt(request, func, *args, success=None, **kwargs):
+def attempt(request, func, *args, success=None, show_at_field=(), **kwargs):
     """Run a service; a rule it enforces becomes an error message instead of an exception.
 
     Returns the service's result, or None when it refused. `success` is a message, or a
-    callable that makes one from the result.
+    callable that makes one from the result. Refusals of the classes in `show_at_field` are
+    raised to the caller, which shows them at their form field.
     """
     try:
         result = func(*args, **kwargs)
     except OutOfScope:
         raise Http404 from None  # never confirm that another township's object exists
+    except show_at_field:
+        raise
     except ServiceError as exc:
         messages.error(request, str(exc))
         return None

@@ -73,9 +73,16 @@ def queue(request):
 @staff_required
 def report_detail(request, pk):
     report = access.get_report(request.user, pk)
-    # the assessment's repeat suggestions ("repeat"), the rewards' eligibility marks ("marks_form")
+    return render(request, "casework/report_detail.html", report_context(request, report))
+
+
+def report_context(request, report, **forms) -> dict:
+    """The report page's context; ``forms`` replace the blank ones (a form shown again with
+    what was typed and its errors, e.g. by the assessment's open-case view)."""
+    # the assessment's repeat suggestions and reason form ("repeat", "repeat_form"), the
+    # rewards' eligibility marks ("marks_form")
     extra = panels.context(panels.REPORT, report, request.user)
-    context = {
+    return {
         "report": report,
         "attachments": report.attachments.all(),
         "messages_": report.messages.all(),
@@ -88,8 +95,8 @@ def report_detail(request, pk):
         "my_requests": report.identity_requests.filter(requested_by=request.user),
         "can_message": rules.message_reporter(request.user) is None,
         **extra,
+        **forms,
     }
-    return render(request, "casework/report_detail.html", context)
 
 
 @require_POST
@@ -110,28 +117,6 @@ def report_reject(request, pk):
         success=_("The report was not accepted; the reporter will see the reason."),
     )
     return redirect("staff:queue") if done else redirect("staff:report", pk=report.pk)
-
-
-@require_POST
-@perm_required("casework.triage_report")
-def report_open_case(request, pk):
-    report = access.get_report(request.user, pk, perm="casework.triage_report")
-    form = OpenCaseForm(request.POST)
-    if not form.is_valid():
-        form_errors(request, form)
-        return redirect("staff:report", pk=report.pk)
-    case = attempt(
-        request,
-        services.open_case,
-        report.pk,
-        request.user,
-        title=form.cleaned_data["title"],
-        involves_birth_permit=form.cleaned_data["involves_birth_permit"],
-        success=lambda c: _("Case %(number)s opened.") % {"number": c.number},
-    )
-    if case is None:
-        return redirect("staff:report", pk=report.pk)
-    return redirect("staff:case", pk=case.pk)
 
 
 @require_POST

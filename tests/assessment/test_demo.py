@@ -20,7 +20,9 @@ then, except the repeat reports it dates back. The figures, by hand:
   20 × ⌊100 × 1/4⌋ = 500. Net 155 + 5 − 30 − 50 − 500 = −420. Not bottom band (3 ≥ 2).
 南湖街道办事处 nanhu — quota 5, two complete 查处 cases. 60 × 2/5 = 24, on time 40, files 100:
   164. Shortfall 20 × ⌊100 × 3/5⌋ = 1200. Bottom band (2 < 2.5). Net 164 + 5 − 1200 = −1031.
-北山乡 beishan — quota 0, no cases: 60 + 40 + 100 = 200; phone but no mailbox → 2.5. Net 202.5.
+北山乡 beishan — no quota set (the county has not issued it: 未下达任务), no cases: figured as
+  quota 0, 60 + 40 + 100 = 200; phone but no mailbox → 2.5. Net 202.5, but not ranked.
+Ranks: 中水镇 1 (85), 西山镇 2 (−420), 南湖街道 3 (−1031, the bottom band); 北山乡 none, last.
 """
 
 import csv
@@ -39,30 +41,10 @@ NO_DEDUCTIONS: list = []
 EXPECTED = [
     {
         "rank": 1,
-        "township": "beishan",
-        "name": "北山乡",
-        "quota": 0,
-        "handled": 0,
-        "decided": 0,
-        "decided_on_time": 0,
-        "missing_documents": 0,
-        "quota_points": 60,
-        "on_time_points": 40,
-        "file_points": 100,
-        "section_total": 200,
-        "repeat_deduction": 0,
-        "falsified_deduction": 0,
-        "shortfall_deduction": 0,
-        "reporting_system_points": 2.5,
-        "net": 202.5,
-        "bottom_band": False,
-        "deductions": NO_DEDUCTIONS,
-    },
-    {
-        "rank": 2,
         "township": "zhongshui",
         "name": "中水镇",
         "quota": 3,
+        "quota_set": True,
         "handled": 9,
         "decided": 10,
         "decided_on_time": 10,
@@ -80,10 +62,11 @@ EXPECTED = [
         "deductions": [{"rule": "repeat", "case": "ZHONGSHUI-2026-0004", "points": 20}],
     },
     {
-        "rank": 3,
+        "rank": 2,
         "township": "xishan",
         "name": "西山镇",
         "quota": 4,
+        "quota_set": True,
         "handled": 3,
         "decided": 4,
         "decided_on_time": 3,
@@ -105,10 +88,11 @@ EXPECTED = [
         ],
     },
     {
-        "rank": 4,
+        "rank": 3,
         "township": "nanhu",
         "name": "南湖街道办事处",
         "quota": 5,
+        "quota_set": True,
         "handled": 2,
         "decided": 2,
         "decided_on_time": 2,
@@ -124,6 +108,28 @@ EXPECTED = [
         "net": -1031,
         "bottom_band": True,
         "deductions": [{"rule": "shortfall", "case": None, "points": 1200}],
+    },
+    {
+        "rank": None,
+        "township": "beishan",
+        "name": "北山乡",
+        "quota": 0,
+        "quota_set": False,
+        "handled": 0,
+        "decided": 0,
+        "decided_on_time": 0,
+        "missing_documents": 0,
+        "quota_points": 60,
+        "on_time_points": 40,
+        "file_points": 100,
+        "section_total": 200,
+        "repeat_deduction": 0,
+        "falsified_deduction": 0,
+        "shortfall_deduction": 0,
+        "reporting_system_points": 2.5,
+        "net": 202.5,
+        "bottom_band": False,
+        "deductions": NO_DEDUCTIONS,
     },
 ]
 
@@ -168,12 +174,13 @@ def test_csv_and_xlsx_carry_the_same_figures(demo, tmp_path):
 
 def test_no_year_data_and_bad_arguments(demo):
     rows = json.loads(command("--year", "2025", "--format", "json"))
-    # 2025: no quota set (counts as 0) and no cases: 200 each, plus the reporting system
-    assert {r["township"]: r["net"] for r in rows} == {
-        "beishan": 202.5,
-        "nanhu": 205,
-        "xishan": 205,
-        "zhongshui": 205,
+    # 2025: no quota set (figured as 0) and no cases: 200 each, plus the reporting system;
+    # none is ranked
+    assert {r["township"]: (r["net"], r["rank"], r["quota_set"]) for r in rows} == {
+        "beishan": (202.5, None, False),
+        "nanhu": (205, None, False),
+        "xishan": (205, None, False),
+        "zhongshui": (205, None, False),
     }
     with pytest.raises(CommandError):
         command("--year", "2026", "--county", "nowhere")

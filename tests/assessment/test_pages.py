@@ -292,3 +292,77 @@ def test_admin_sets_quotas_through_the_audited_service(login, admin, units, town
     assert response.status_code == 200  # the form shows the refusal
     assert TownshipQuota.objects.count() == 1
     assert AuditEntry.objects.filter(action="assessment.quota_set").count() == 1
+
+
+# --- the rules as applied: unranked townships, the band below, 计分说明 --------------------------
+
+
+@pytest.fixture
+def no_quota_for_xishan(admin, cast, units, county, township, other_township, year):
+    """中水镇: quota 1, one penalized case. 西山镇: no quota set for the year, no cases (figured
+    as quota 0: 200 + 0 for a township without phone or box = 200, above 中水镇)."""
+    assessment.set_quota(township.pk, year, 1, admin)
+    decide(cast, units, township)
+
+
+def test_a_township_without_a_quota_is_shown_unranked_after_the_ranked(
+    login, cast, admin, no_quota_for_xishan, year
+):
+    client = login(cast["auditor"])
+    html = client.get("/staff/assessment/").content.decode()
+    assert table_rows(html, "assessment") == ["zhongshui", "xishan"]
+    row = re.search(r'<tr[^>]*data-township="xishan".*?</tr>', html, re.S).group(0)
+    assert re.search(r'<td class="rank">—</td>', row)
+    assert "未下达任务" in row
+    first = re.search(r'<tr[^>]*data-township="zhongshui".*?</tr>', html, re.S).group(0)
+    assert re.search(r'<td class="rank">1</td>', first)
+    svg = re.search(r'<svg id="assessment-chart".*?</svg>', html, re.S).group(0)
+    assert "中水镇" in svg and "西山镇" not in svg  # the chart shows the ranking only
+    assert 'id="unranked"' in html
+    rows = list(csv.DictReader(io.StringIO(_csv(client))))
+    assert [(r["township"], r["rank"], r["quota_set"]) for r in rows] == [
+        ("zhongshui", "1", "1"),
+        ("xishan", "", "0"),
+    ]
+    book = load_workbook(io.BytesIO(client.get("/staff/assessment/export.xlsx").content))
+    header, *values = list(book.active.values)
+    assert [(v[header.index("rank")], v[header.index("quota_set")]) for v in values] == [
+        (1, 1),
+        (None, 0),
+    ]
+    township_html = client.get("/staff/assessment/townships/xishan/").content.decode()
+    assert 'id="unranked"' in township_html and "未下达任务" in township_html
+
+
+def test_the_freeze_button_refuses_with_the_townships_named(
+    login, admin, no_quota_for_xishan, year
+):
+    client = login(admin)
+    response = client.post(f"/staff/assessment/freeze/?year={year}", {"year": year}, follow=True)
+    assert "尚未下达任务：西山镇" in response.content.decode()
+    assert not AssessmentFreeze.objects.exists()
+
+
+def test_scoring_notes_state_the_readings_with_figures_from_the_settings(
+    login, cast, county_data, settings
+):
+    client = login(cast["auditor"])
+    html = client.get("/staff/assessment/townships/zhongshui/").content.decode()
+    notes = re.search(r'<section class="card" id="scoring-notes">.*?</section>', html, re.S)
+    notes = notes.group(0)
+    assert "计分说明" in notes
+    repeat = re.search(r'<li data-note="repeat">(.*?)</li>', notes, re.S).group(1)
+    assert "30天" in repeat and "扣20分" in repeat and "30分" in repeat and "每年" in repeat
+    shortfall = re.search(r'<li data-note="shortfall">(.*?)</li>', notes, re.S).group(1)
+    # 2 of 3: ⌊100 × 1/3⌋ = 33 whole points × 20 = 660, no cap
+    assert "每低一个整百分点扣20分" in shortfall and "33" in shortfall and "660" in shortfall
+    assert "不设上限" in shortfall
+    quota = re.search(r'<li data-note="quota">(.*?)</li>', notes, re.S).group(1)
+    assert "60×" in quota and "40分" in quota  # 60 × 2/3 = 40
+    channel = re.search(r'<li data-note="reporting_system">(.*?)</li>', notes, re.S).group(1)
+    assert "2.5分" in channel and "5分" in channel
+    # The figures follow the settings in force, not fixed prose.
+    settings.TIPLINE_REPEAT_WINDOW_DAYS = 45
+    html = client.get("/staff/assessment/townships/zhongshui/").content.decode()
+    repeat = re.search(r'<li data-note="repeat">(.*?)</li>', html, re.S).group(1)
+    assert "45天" in repeat and "30天" not in repeat

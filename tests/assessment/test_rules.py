@@ -4,6 +4,7 @@ Deductions are positive numbers of points taken off; net = section total + repor
 points − deductions, and nothing caps it.
 """
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -182,6 +183,67 @@ def test_ranking_by_net_with_shared_ranks():
     ]
     ranked = scoring.ranked(scores)
     assert [(s.township, s.rank) for s in ranked] == [("b", 1), ("c", 1), ("d", 3), ("a", 4)]
+
+
+def test_a_bottom_band_township_ranks_below_one_outside_it_with_a_lower_net():
+    """后三类 is a place in the ranking, not only a flag. By hand:
+    band — quota 10, handled 4 (40% < 50%: the band), decided 4 on time: 60 × 4/10 = 24, 40,
+      files 100 → 164; shortfall 20 × ⌊100 × 6/10⌋ = 1200; phone and box 5 → net −1031.
+    low — quota 2, handled 1 (exactly 50%: not the band), decided 1 late: 30, 0, five documents
+      missing → 0 → 30; a case reported three times −30, two falsified −100, shortfall
+      20 × ⌊100 × 1/2⌋ = 1000; 5 → net −1095.
+    top — quota 0: 200 + 5 = 205.
+    By net alone band (−1031) would rank above low (−1095); the band goes below every other."""
+    band = TownshipInputs("band", "B", quota=10, handled=4, decided=4, decided_on_time=4, **BOTH)
+    low = TownshipInputs(
+        "low",
+        "L",
+        quota=2,
+        handled=1,
+        decided=1,
+        decided_on_time=0,
+        missing=missing(5),
+        repeats=(scoring.CaseRepeat("L-1", 3),),
+        falsified=(scoring.FalsifiedCase("L-2"), scoring.FalsifiedCase("L-3")),
+        **BOTH,
+    )
+    top = TownshipInputs("top", "T", quota=0, **BOTH)
+    scores = {s.township: s for s in map(compute, (band, low, top))}
+    assert scores["band"].net == Decimal(-1031) and scores["band"].bottom_band
+    assert scores["low"].net == Decimal(-1095) and not scores["low"].bottom_band
+    ranked = scoring.ranked(list(scores.values()))
+    assert [(s.township, s.rank) for s in ranked] == [("top", 1), ("low", 2), ("band", 3)]
+
+
+def test_within_the_band_by_net_and_equal_nets_share_a_rank():
+    # a: quota 4, handled 0 → 0 + 0 + 100 = 100 − 2000 + 5 = −1895 (band)
+    # b, c: quota 10, handled 4 as above → −1031 each (band); d: quota 0 → 205
+    a = TownshipInputs("a", "A", quota=4, **BOTH)
+    b = TownshipInputs("b", "B", quota=10, handled=4, decided=4, decided_on_time=4, **BOTH)
+    c = replace(b, township="c")
+    d = TownshipInputs("d", "D", quota=0, **BOTH)
+    ranked = scoring.ranked([compute(x) for x in (a, b, c, d)])
+    assert [(s.township, s.rank, float(s.net)) for s in ranked] == [
+        ("d", 1, 205),
+        ("b", 2, -1031),
+        ("c", 2, -1031),
+        ("a", 4, -1895),
+    ]
+
+
+def test_a_township_without_a_quota_is_not_ranked_and_comes_last():
+    """No quota set for the year: figured as quota 0 (200 + 2.5 = 202.5, above every other
+    here) but not ranked: rank None, after the ranked townships."""
+    unset = TownshipInputs("a-unset", "U", quota_set=False, reporting_phone="0000-1")
+    working = TownshipInputs("z", "Z", quota=2, handled=2, decided=2, decided_on_time=2, **BOTH)
+    ranked = scoring.ranked([compute(unset), compute(working)])
+    assert [(s.township, s.rank, float(s.net)) for s in ranked] == [
+        ("z", 1, 205),
+        ("a-unset", None, 202.5),
+    ]
+    row = ranked[1].as_json()
+    assert row["rank"] is None and row["quota_set"] is False
+    assert ranked[0].as_json()["quota_set"] is True
 
 
 # --- repeat counts ----------------------------------------------------------------------------

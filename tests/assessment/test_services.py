@@ -207,9 +207,33 @@ def test_dismiss_is_audited_and_refused_twice(cast, township, other_township):
 # --- frozen years -----------------------------------------------------------------------------
 
 
-def test_freeze_keeps_the_figures_and_shows_what_changed(admin, cast, units, county, township):
+def test_freezing_is_refused_until_every_township_has_a_quota(
+    admin, county, township, other_township
+):
+    """西山镇 has no quota for the year: it is not ranked, and the county cannot sign (freeze) a
+    ranking that leaves it out. Refused, naming it; nothing frozen, nothing audited."""
+    year = timezone.localdate().year
+    assessment.set_quota(township.pk, year, 2, admin)
+    rows = {r["township"]: r for r in report.live_rows(county, year)}
+    assert (rows["xishan"]["quota_set"], rows["xishan"]["rank"]) == (False, None)
+    assert (rows["zhongshui"]["quota_set"], rows["zhongshui"]["rank"]) == (True, 1)
+    before = snapshot()
+    with pytest.raises(ServiceError, match="西山镇"):
+        assessment.freeze_year(county.pk, year, admin)
+    assert snapshot() == before
+    assert not AssessmentFreeze.objects.exists()
+    assert not AuditEntry.objects.filter(action="assessment.frozen").exists()
+    assessment.set_quota(other_township.pk, year, 0, admin)  # a quota of 0 is a quota
+    freeze = assessment.freeze_year(county.pk, year, admin)
+    assert {r["township"]: r["rank"] for r in freeze.snapshot} == {"xishan": 1, "zhongshui": 2}
+
+
+def test_freeze_keeps_the_figures_and_shows_what_changed(
+    admin, cast, units, county, township, other_township
+):
     year = timezone.localdate().year  # the cases are decided today
     assessment.set_quota(township.pk, year, 2, admin)
+    assessment.set_quota(other_township.pk, year, 0, admin)  # every township has its quota
     decide(cast, units, township)
     freeze = assessment.freeze_year(county.pk, year, admin)
     frozen = {r["township"]: r for r in freeze.snapshot}

@@ -38,19 +38,38 @@ def units(county, township, other_township):
     }
 
 
+class Cast(dict):
+    """The cast; ``cast["leader"]``, a second county supervisor (分管领导) who approves the
+    rewards the supervisor proposed (four eyes), joins on first mention only, so tests that
+    never need him see the same people (and notices) as before."""
+
+    def __init__(self, units, people):
+        super().__init__(people)
+        self.units = units
+
+    def __missing__(self, key):
+        if key != "leader":
+            raise KeyError(key)
+        self[key] = make_staff("leader", roles.SUPERVISOR, self.units["county_fp"])
+        return self[key]
+
+
 @pytest.fixture
 def cast(units):
     """Clerk and investigator of 中水镇, their 西山镇 peers, and county-level roles."""
-    return {
-        "clerk": make_staff("clerk", roles.CLERK, units["zs_fp"]),
-        "investigator": make_staff("investigator", roles.INVESTIGATOR, units["zs_fp"]),
-        "other_investigator": make_staff("xs_investigator", roles.INVESTIGATOR, units["xs_fp"]),
-        "other_clerk": make_staff("xs_clerk", roles.CLERK, units["xs_fp"]),
-        "supervisor": make_staff("supervisor", roles.SUPERVISOR, units["county_fp"]),
-        "custodian": make_staff("custodian", roles.CUSTODIAN, units["county_discipline"]),
-        "auditor": make_staff("auditor", roles.AUDITOR, units["county_discipline"]),
-        "finance": make_staff("finance", roles.FINANCE, units["county_finance"]),
-    }
+    return Cast(
+        units,
+        {
+            "clerk": make_staff("clerk", roles.CLERK, units["zs_fp"]),
+            "investigator": make_staff("investigator", roles.INVESTIGATOR, units["zs_fp"]),
+            "other_investigator": make_staff("xs_investigator", roles.INVESTIGATOR, units["xs_fp"]),
+            "other_clerk": make_staff("xs_clerk", roles.CLERK, units["xs_fp"]),
+            "supervisor": make_staff("supervisor", roles.SUPERVISOR, units["county_fp"]),
+            "custodian": make_staff("custodian", roles.CUSTODIAN, units["county_discipline"]),
+            "auditor": make_staff("auditor", roles.AUDITOR, units["county_discipline"]),
+            "finance": make_staff("finance", roles.FINANCE, units["county_finance"]),
+        },
+    )
 
 
 def verified_client(client, user):

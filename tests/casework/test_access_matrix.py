@@ -107,7 +107,9 @@ class World(dict):
         )
         if state == "investigating":
             return case
-        services.penalize(case.pk, self.cast["supervisor"], "罚款五千元")
+        # 查处 by the second supervisor, so the reward it proposes is the supervisor's to approve
+        # (whoever proposed a reward may not approve it).
+        services.penalize(case.pk, self.cast["leader"], "罚款五千元")
         for code in (
             "acceptance_approval",
             "interview_record",
@@ -194,8 +196,9 @@ class World(dict):
         self._file(case, "penalty_decision")
         services.penalize(case.pk, self.cast["supervisor"], "罚款两万元")
         reward = Reward.objects.get(case=case)
-        step_up(self.cast["supervisor"], reward)
-        rewards.approve(reward.pk, self.cast["supervisor"])
+        # Four eyes: the supervisor proposed it (查处), the second supervisor approves.
+        step_up(self.cast["leader"], reward)
+        rewards.approve(reward.pk, self.cast["leader"])
         rewards.claim(
             reward.pk,
             receipt,

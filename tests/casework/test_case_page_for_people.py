@@ -261,10 +261,10 @@ def test_the_reporter_is_told_how_a_penalized_case_leads_to_a_reward(client, cas
     from ..rewards.helpers import step_up
 
     reward = Reward.objects.get(case=case)
-    step_up(cast["supervisor"], reward)
+    step_up(cast["leader"], reward)  # the supervisor proposed it (查处): the leader approves
     from casework.rewards import services as rewards
 
-    rewards.approve(reward.pk, cast["supervisor"])
+    rewards.approve(reward.pk, cast["leader"])
     reward.refresh_from_db()
     text = timeline(client, report)
     assert f"您获得3000.00元奖励：请在{reward.claim_due.isoformat()}前通过下方申领。" in text

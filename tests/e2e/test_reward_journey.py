@@ -1,6 +1,7 @@
-"""The reward, end to end: the supervisor's 查处 proposes it, the supervisor approves it with a
-fresh authenticator code, the citizen claims it on a phone from the receipt page, finance pays
-it behind the step-up; the case shows 奖励, the ledger shows the payment, the audit chain holds."""
+"""The reward, end to end: the supervisor's 查处 proposes it, he may not approve it himself (four
+eyes), a second supervisor (分管领导) approves it with a fresh authenticator code, the citizen
+claims it on a phone from the receipt page, finance pays it behind the step-up; the case shows
+奖励, the ledger shows the payment, the audit chain holds."""
 
 import io
 import re
@@ -68,6 +69,7 @@ def test_reward_from_penalty_to_payment(live_server, e2e_staff, desktop_page, pa
         county=county, township=None, kind=Unit.Kind.FINANCE, name="县财政局"
     )
     finance = _make_staff("finance", roles.FINANCE, finance_unit)
+    leader = _make_staff("leader", roles.SUPERVISOR, e2e_staff["units"]["county_fp"])
 
     # 1. A citizen reports on a phone, giving a name for a bank transfer, and keeps the receipt.
     page.goto(base + "/report/")
@@ -94,7 +96,7 @@ def test_reward_from_penalty_to_payment(live_server, e2e_staff, desktop_page, pa
 
     # 3. The supervisor approves the penalty: the reward is proposed in the same step.
     sup = desktop_page()
-    sup_secret, sup_step = sign_in(sup, base, supervisor)
+    sign_in(sup, base, supervisor)
     sup.goto(f"{base}/staff/cases/{case.pk}/")
     penalize = sup.locator("#transitions form:has(button[value=penalize])")
     penalize.locator("textarea[name=outcome]").fill("罚款三万元。")
@@ -105,14 +107,23 @@ def test_reward_from_penalty_to_payment(live_server, e2e_staff, desktop_page, pa
     assert (reward.state, str(reward.amount)) == ("proposed", "3000.00")
     expect(sup.locator("#reward-link")).to_contain_text("3000.00")
 
-    # 4. The supervisor approves it, re-entering a current code.
+    # 4. He proposed it, so he may not approve it: the page says why and offers no button.
     sup.locator("#reward-link").click()
     expect(sup.locator("#reward-state")).to_have_text("已提出，待审批")
     expect(sup.locator("#selection")).to_contain_text("首报")
-    sup.locator("#approve-form input[name=otp_code]").fill(next_code(sup_secret, sup_step))
-    sup.locator("#approve-form button[type=submit]").click()
-    expect(sup.locator("ul.flash li.success")).to_be_visible()
-    expect(sup.locator("#reward-state")).to_have_text("已审批，已通知举报人")
+    expect(sup.locator("#approve-form .blocked")).to_contain_text("提出该奖励的人不得审批")
+    expect(sup.locator("#approve-form button[type=submit]")).to_be_disabled()
+
+    # The second supervisor (分管领导) approves it, re-entering a current code.
+    lead = desktop_page()
+    lead_secret, lead_step = sign_in(lead, base, leader)
+    lead.goto(f"{base}/staff/rewards/{reward.pk}/")
+    lead.locator("#approve-form input[name=otp_code]").fill(next_code(lead_secret, lead_step))
+    lead.locator("#approve-form button[type=submit]").click()
+    expect(lead.locator("ul.flash li.success")).to_be_visible()
+    expect(lead.locator("#reward-state")).to_have_text("已审批，已通知举报人")
+    expect(lead.locator("#reward-approved")).to_contain_text("leader")
+    expect(lead.locator("#reward-proposed")).to_contain_text("supervisor")
 
     # 5. The citizen, on the phone, sees the offer and claims it by bank transfer.
     page.goto(base + "/receipt/")

@@ -86,7 +86,7 @@ def archived_with_paid_reward(township, cast, units):
     services.generate_registration_form(case.pk, cast["investigator"])
     for code in FULL_FILE:
         file_doc(case, cast["investigator"], code)
-    reward = approve(reward_of(case), cast["supervisor"])
+    reward = approve(reward_of(case), cast["leader"])
     rewards.claim(
         reward.pk,
         receipt,

@@ -42,7 +42,7 @@ def proposed(filed_report, cast, units):  # noqa: F811 — fixtures imported abo
 @pytest.fixture
 def approved(proposed, cast):  # noqa: F811
     reward, receipt = proposed
-    return approve(reward, cast["supervisor"]), receipt
+    return approve(reward, cast["leader"]), receipt
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def pay_out(case_obj, cast, *, method="bank"):
     """Take a case at 查处 or 移送 through approval, claim and payment to 奖励."""
     reward = reward_of(case_obj)
     if reward.state == "proposed":
-        approve(reward, cast["supervisor"])
+        approve(reward, cast["leader"])
     receipt = RECEIPTS[reward.report_id]
     if method == "bank":
         rewards.claim(

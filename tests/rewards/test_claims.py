@@ -92,7 +92,7 @@ def test_without_a_name_given_any_name_is_accepted_but_not_checked(township, cas
     reward = reward_of(penalize(investigate(report, cast, units), cast))
     from .helpers import approve
 
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     rewards.claim(reward.pk, receipt, **{**BANK, "payee_name": "随便谁"}, account_number=ACCOUNT)
     assert RewardClaim.objects.get(reward=reward).name_checked is False
 

@@ -34,3 +34,27 @@ def test_seed_demo_has_rewards_in_every_state():
     assert claims.code_matches(code, in_person.code_hash)
     ok, message = audit.verify()
     assert ok, message
+
+
+def test_every_demo_reward_names_its_proposer_and_another_person_may_approve_it():
+    """Four eyes in the demo: each reward records who proposed it, and for each one still
+    proposed a second person with the approval permission (the leader, 分管领导) is neither its
+    proposer nor its case's investigator, so it can be approved."""
+    from django.contrib.auth import get_user_model
+
+    from casework.rewards import steps
+    from casework.rewards.states import PERM_APPROVE
+
+    call_command("seed_demo", stdout=io.StringIO())
+    rewards = list(Reward.objects.select_related("case", "proposed_by", "approved_by"))
+    assert len(rewards) >= 6
+    assert all(r.proposed_by is not None for r in rewards)
+    assert all(r.approved_by_id != r.proposed_by_id for r in rewards if r.approved_by_id)
+    leader = get_user_model().objects.get(username="leader")
+    assert leader.has_perm(PERM_APPROVE) and leader.get_full_name()
+    pending = [r for r in rewards if r.state == RewardState.PROPOSED]
+    assert pending
+    approvers = [u for u in get_user_model().objects.all() if u.has_perm(PERM_APPROVE)]
+    for reward in pending:
+        able = [u for u in approvers if steps.APPROVE.refusal(reward, u) is None]
+        assert [u for u in able if not u.is_superuser], reward

@@ -138,11 +138,12 @@ def test_approval_offers_the_reward_and_files_the_form(proposed, cast, freeze):
     reward, _receipt = proposed
     moment = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
     freeze(moment)
-    step_up(cast["supervisor"], reward)
-    rewards.approve(reward.pk, cast["supervisor"])
+    step_up(cast["leader"], reward)
+    rewards.approve(reward.pk, cast["leader"])
     stored = fresh(reward)
     assert stored.state == "approved"
-    assert (stored.approved_by, stored.approved_at) == (cast["supervisor"], moment)
+    assert (stored.proposed_by, stored.approved_by) == (cast["supervisor"], cast["leader"])
+    assert stored.approved_at == moment
     # 30 working days after 2026-09-30, across the National Day holidays (1–7 Oct) and counting
     # the make-up working Saturday 10 Oct: 8,9,10,12–16 (8), 19–23 (13), 26–30 (18),
     # 2–6 Nov (23), 9–13 (28), 16, 17 (30).
@@ -158,15 +159,15 @@ def test_approval_offers_the_reward_and_files_the_form(proposed, cast, freeze):
 def test_approval_needs_a_fresh_step_up(proposed, cast, english, settings):
     reward, _r = proposed
     with pytest.raises(stepup.StepUpRequired):
-        rewards.approve(reward.pk, cast["supervisor"])
+        rewards.approve(reward.pk, cast["leader"])
     assert fresh(reward).state == "proposed"
     # A step-up older than the window does not count.
-    grant = step_up(cast["supervisor"], reward)
+    grant = step_up(cast["leader"], reward)
     StepUp.objects.filter(pk=grant.pk).update(
         verified_at=timezone.now() - timedelta(minutes=settings.TIPLINE_REWARD_STEP_UP_MINUTES + 1)
     )
     with pytest.raises(stepup.StepUpRequired):
-        rewards.approve(reward.pk, cast["supervisor"])
+        rewards.approve(reward.pk, cast["leader"])
     # One for another reward does not count either.
     assert fresh(reward).state == "proposed"
     assert not CaseDocument.objects.filter(doc_type__code="reward_approval").exists()
@@ -174,7 +175,7 @@ def test_approval_needs_a_fresh_step_up(proposed, cast, english, settings):
 
 def test_stale_and_reused_codes_are_refused(proposed, cast, english):
     reward, _r = proposed
-    supervisor = cast["supervisor"]
+    supervisor = cast["leader"]  # the supervisor proposed it (查处): another approves
     device = device_for(supervisor)
     stale = code_for(device, at=time.time() - 120)  # four time steps ago: outside the tolerance
     current = code_for(device)
@@ -205,7 +206,7 @@ def test_investigator_of_the_case_may_not_approve(township, cast, units, english
     services.assign(case.pk, other, unit_id=units["zs_fp"].pk, investigator=cast["supervisor"])
     services.start_investigation(case.pk, cast["supervisor"])
     file_doc(case, cast["supervisor"], "penalty_decision")
-    services.penalize(case.pk, other, "罚款")
+    services.penalize(case.pk, cast["leader"], "罚款")
     reward = reward_of(case)
     n = AuditEntry.objects.count()
     with pytest.raises(services.NotAllowed, match="investigator"):
@@ -401,7 +402,7 @@ def test_a_paid_reward_cannot_be_cancelled(claimed, cast, english):
 def test_lapse_after_the_claim_window(proposed, cast, freeze, english):
     reward, receipt = proposed
     freeze(datetime(2026, 9, 30, 2, 0, tzinfo=UTC))
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     assert fresh(reward).claim_due == date(2026, 11, 17)
     assert rewards.lapse_overdue(today=date(2026, 11, 17)) == 0  # the last day still counts
     assert fresh(reward).state == "approved"
@@ -415,7 +416,7 @@ def test_lapse_after_the_claim_window(proposed, cast, freeze, english):
 def test_lapse_overdue_lapses_only_unclaimed_overdue_rewards(proposed, cast, freeze, english):
     reward, receipt = proposed
     freeze(datetime(2026, 9, 30, 2, 0, tzinfo=UTC))
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     freeze(datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
     with pytest.raises(services.ServiceError, match="claim period ended on 2026-11-17"):
         rewards.claim(reward.pk, receipt, method="in_person")
@@ -433,7 +434,7 @@ def test_the_lapse_task_runs_the_job(proposed, cast):
     from casework.rewards.tasks import lapse_overdue_rewards
 
     reward, _r = proposed
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     Reward.objects.filter(pk=reward.pk).update(claim_due=timezone.localdate() - timedelta(days=1))
     assert lapse_overdue_rewards.apply().get() == 1  # in-process, with or without a broker
     assert fresh(reward).state == "lapsed"
@@ -452,7 +453,7 @@ def test_archive_waits_while_the_reward_is_pending(proposed, cast, english):
         with pytest.raises(services.ServiceError, match="reward is still proposed"):
             services.archive(case.pk, cast["supervisor"])
         if step == "approve":
-            approve(reward, cast["supervisor"])
+            approve(reward, cast["leader"])
         else:
             rewards.claim(reward.pk, receipt, method="in_person")
     with pytest.raises(services.ServiceError, match="reward is still proposed"):

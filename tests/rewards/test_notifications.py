@@ -50,7 +50,7 @@ def test_each_step_tells_the_people_who_act_next(asked_for_news, cast):
     assert inbox("reward.proposed") == {"supervisor"}
 
     texted = len(sms.outbox)  # the acceptance was news too
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     delivery.sweep()
     offered = Event.objects.get(kind="reward.offered")
     assert offered.data["reports"] == [str(reward.report_id)]
@@ -79,7 +79,7 @@ def test_the_reporter_hears_once_five_working_days_before_the_reward_lapses(
     asked_for_news, cast, monkeypatch
 ):
     reward, _receipt = asked_for_news
-    reward = approve(reward, cast["supervisor"])
+    reward = approve(reward, cast["leader"])
     due = reward.claim_due
     tz = ZoneInfo("Asia/Shanghai")
     # Five working days before the deadline, worked out by hand for the deadline in force.
@@ -105,7 +105,7 @@ def test_the_reporter_hears_once_five_working_days_before_the_reward_lapses(
 
 def test_a_claimed_reward_is_not_reminded(asked_for_news, cast, monkeypatch):
     reward, receipt = asked_for_news
-    reward = approve(reward, cast["supervisor"])
+    reward = approve(reward, cast["leader"])
     rewards.claim(reward.pk, receipt, **BANK, account_number=ACCOUNT)
     from org.deadlines import subtract_working_days
 

@@ -49,7 +49,7 @@ def test_nothing_while_proposed(client, proposed):
 def test_the_offer_in_plain_chinese_with_deadline_and_working_days(client, proposed, cast, freeze):
     reward, receipt = proposed
     freeze(datetime(2026, 9, 30, 2, 0, tzinfo=UTC))
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     freeze(datetime(2026, 11, 9, 2, 0, tzinfo=UTC))  # a Monday; 2026-11-17 is the last day
     html = page(client, receipt)
     assert "您的举报已核实" in html

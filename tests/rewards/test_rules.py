@@ -28,7 +28,8 @@ def freeze(monkeypatch):
 
 
 def case_of(reports, cast, units):
-    """A case opened from the first report, the others linked in order (acceptance order)."""
+    """A case opened from the first report, the others linked in order (received and accepted
+    in the same order here; the test below makes the two orders disagree)."""
     case = investigate(reports[0], cast, units)
     for report in reports[1:]:
         services.link_report(report.pk, case.pk, cast["clerk"])
@@ -45,7 +46,7 @@ def reasons(reward_or_case):
 # --- eligibility --------------------------------------------------------------------------------
 
 
-def test_the_first_accepted_report_wins_later_ones_are_passed_over(township, cast, units):
+def test_the_first_received_report_wins_later_ones_are_passed_over(township, cast, units):
     first, _ = filed(township, reporter_phone="13900000001")
     second, _ = filed(township, reporter_phone="13900000002")
     third, _ = filed(township)
@@ -58,6 +59,57 @@ def test_the_first_accepted_report_wins_later_ones_are_passed_over(township, cas
         str(second.pk),
         str(third.pk),
     ]
+
+
+def test_the_report_received_first_wins_though_it_was_accepted_later(township, cast, units, freeze):
+    """A tip phoned in on 1 March 09:00 (the arrival time the clerk typed when entering it on 5
+    March) and a web report received on 3 March 10:00. The clerk opens the case from the web
+    report on 3 March and links the phoned tip on 5 March. Received: phoned, web. Accepted:
+    web, phoned. The reward goes to the phoned tip, the first report received."""
+    from zoneinfo import ZoneInfo
+
+    from tipline import services as intake
+
+    bj = ZoneInfo("Asia/Shanghai")
+    freeze(datetime(2026, 3, 3, 10, 0, tzinfo=bj))
+    web, _ = filed(township)
+    case = investigate(web, cast, units)
+    freeze(datetime(2026, 3, 5, 15, 0, tzinfo=bj))
+    data = intake.ReportInput(
+        category="sex_determination", township_id=township.id, description="电话举报：某诊所"
+    )
+    phoned, _receipt = services.register_staff_tip(
+        cast["clerk"], data, Channel.PHONE, received_at=datetime(2026, 3, 1, 9, 0, tzinfo=bj)
+    )
+    rewards.mark_report(phoned.pk, cast["clerk"], receipt_issued=True)
+    services.link_report(phoned.pk, case.pk, cast["clerk"])
+    web.refresh_from_db()
+    phoned.refresh_from_db()
+    assert phoned.received_at < web.received_at  # received: phoned first
+    assert web.accepted_at < phoned.accepted_at  # accepted: web first
+
+    reward = reward_of(penalize(case, cast))
+    assert reward.report_id == phoned.pk
+    assert [item["report"] for item in reward.selection] == [str(phoned.pk), str(web.pk)]
+    assert reasons(reward) == [["chosen"], ["later"]]
+
+
+def test_equal_arrival_times_go_by_report_id_not_by_acceptance(township, cast, units, freeze):
+    """Two reports received at the same second: the lower report id wins (a fixed order the
+    clerk cannot influence), though the case was opened from the other one."""
+    from zoneinfo import ZoneInfo
+
+    bj = ZoneInfo("Asia/Shanghai")
+    freeze(datetime(2026, 3, 3, 10, 0, tzinfo=bj))
+    one, _ = filed(township)
+    two, _ = filed(township)
+    low, high = sorted((one, two), key=lambda r: r.pk)
+    case = investigate(high, cast, units)  # accepted at 10:00
+    freeze(datetime(2026, 3, 3, 11, 0, tzinfo=bj))
+    services.link_report(low.pk, case.pk, cast["clerk"])  # accepted at 11:00
+    reward = reward_of(penalize(case, cast))
+    assert reward.report_id == low.pk
+    assert [item["report"] for item in reward.selection] == [str(low.pk), str(high.pk)]
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def test_outsider_with_the_permission_is_refused_and_nothing_changes(
     reward, _r = proposed
     report, receipt = filed(township)
     other = reward_of(penalize(investigate(report, cast, units), cast))
-    approve(other, cast["supervisor"])
+    approve(other, cast["leader"])
     rewards.claim(other.pk, receipt, method="in_person")
     role, call = calls(reward, other)[name]
     fresh_code(xs[role])  # the outsider's authenticator exists before the snapshot

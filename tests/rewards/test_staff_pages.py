@@ -53,7 +53,7 @@ def penalized(township, cast, units, **extra):
 def bank_claimed(township, cast, units):
     """Claimed by bank transfer to a distinctive payee (the reporter gave that name)."""
     reward, receipt = penalized(township, cast, units, reporter_name=PAYEE)
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     rewards.claim(
         reward.pk,
         receipt,
@@ -68,7 +68,7 @@ def bank_claimed(township, cast, units):
 def test_the_list_puts_each_role_s_work_first(township, cast, units, login):
     penalized(township, cast, units)  # stays proposed
     second, receipt = penalized(township, cast, units)
-    approve(second, cast["supervisor"])
+    approve(second, cast["leader"])
     rewards.claim(second.pk, receipt, method="in_person")
     for who, top in (("finance", "claimed"), ("supervisor", "proposed")):
         html = login(cast[who]).get("/staff/rewards/").content.decode()
@@ -94,31 +94,56 @@ def test_home_shows_each_role_its_count(township, cast, units, login):
     penalized(township, cast, units)
     html = login(cast["supervisor"]).get("/staff/").content.decode()
     assert 'id="rewards-proposed"' in html and "2 项奖励待审批" in html
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     rewards.claim(reward.pk, receipt, method="in_person")
     html = login(cast["finance"]).get("/staff/").content.decode()
     assert "1 项已申领奖励待支付" in html and 'id="rewards-proposed"' not in html
     assert 'id="rewards-' not in login(cast["clerk"]).get("/staff/").content.decode()
 
 
+def _named(user, family, given):
+    user.last_name, user.first_name = family, given
+    user.save(update_fields=["last_name", "first_name"])
+    return user
+
+
 def test_approve_from_the_reward_page(proposed, cast, login):
+    """The supervisor who took 查处 proposed the reward: his page refuses him the approval and
+    says why; the second supervisor (分管领导) approves; the page names proposer, approver and
+    payer by full name."""
     reward, _receipt = proposed
+    _named(cast["supervisor"], "刘", "建国")
+    _named(cast["leader"], "郑", "海")
+    _named(cast["finance"], "杨", "帆")
     client = login(cast["supervisor"])
     html = client.get(f"/staff/rewards/{reward.pk}/").content.decode()
     assert 'id="approve-form"' in html and "首报" in html
+    assert "提出该奖励的人不得审批" in html
+    response = client.post(
+        f"/staff/rewards/{reward.pk}/approve/", {"otp_code": fresh_code(cast["supervisor"])}
+    )
+    assert response.status_code == 302
+    assert fresh(reward).state == "proposed"
+    assert not AuditEntry.objects.filter(action="reward.approved").exists()
+
+    client = login(cast["leader"])
     response = client.post(f"/staff/rewards/{reward.pk}/approve/", {"otp_code": "000000"})
     assert response.status_code == 302
     assert fresh(reward).state == "proposed"
     response = client.post(
-        f"/staff/rewards/{reward.pk}/approve/", {"otp_code": fresh_code(cast["supervisor"])}
+        f"/staff/rewards/{reward.pk}/approve/", {"otp_code": fresh_code(cast["leader"])}
     )
     assert response.status_code == 302
     assert fresh(reward).state == "approved"
     # The reward's history reads as sentences: who did what, never "name · description".
     html = client.get(f"/staff/rewards/{reward.pk}/").content.decode()
     history = html[html.index('id="history"') :]
-    assert "supervisor 审批奖励（通知举报人）" in history
-    assert "supervisor · " not in history
+    assert "郑海 审批奖励（通知举报人）" in history
+    assert "郑海 · " not in history
+    proposed_line = html[html.index('id="reward-proposed"') :]
+    assert proposed_line[: proposed_line.index("</dd>")].count("刘建国") == 1
+    approved_line = html[html.index('id="reward-approved"') :]
+    assert "郑海" in approved_line[: approved_line.index("</dd>")]
 
 
 def test_payee_only_on_the_payment_page_after_a_step_up(bank_claimed, cast, login):
@@ -159,7 +184,7 @@ def test_payee_only_on_the_payment_page_after_a_step_up(bank_claimed, cast, logi
 
 def test_unchecked_name_is_flagged_for_finance(township, cast, units, login):
     reward, receipt = penalized(township, cast, units)  # anonymous reporter
-    approve(reward, cast["supervisor"])
+    approve(reward, cast["leader"])
     rewards.claim(
         reward.pk,
         receipt,
@@ -252,11 +277,11 @@ def test_ledger_figures_are_derived_from_the_rows(
     rewards.cancel(cancelled.pk, cast["supervisor"], "举报人系当事人")
     codes = {}
     for reward, receipt in ((paid1, r1), (paid2, r2)):
-        approve(reward, cast["supervisor"])
+        approve(reward, cast["leader"])
         codes[reward.pk] = rewards.claim(reward.pk, receipt, method="in_person").claim_code
     at(4, 1)
     lapsed, _ = penalized(township, cast, units)
-    approve(lapsed, cast["supervisor"])
+    approve(lapsed, cast["leader"])
     for reward in (paid1, paid2):
         pay(reward, cast["finance"], claim_code=codes[reward.pk], paid_on=date(2026, 3, 10))
     rewards.lapse_overdue(today=date(2026, 12, 31))

@@ -7,6 +7,7 @@ the cache are searched for them, as UTF-8, UTF-16-LE and in the grouped forms sh
 Dumping the tables through the connection works the same on SQLite and PostgreSQL.
 """
 
+import io
 import logging
 from pathlib import Path
 
@@ -19,13 +20,15 @@ from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image
 
 from org import roles
 from org.models import StaffProfile, Unit
 from tipline import receipts
+from tipline.attachments import sanitize
 from tipline.models import Attachment, Report, ReporterIdentity, ReportMessage
 
-from .helpers import form_data, id_number, jpeg_with_gps, upload
+from .helpers import CAMERA_SERIAL, GPS_MARKER, form_data, id_number, jpeg_with_gps, upload
 
 NAME = "张秘密人"
 PHONE = "13912345678"
@@ -255,3 +258,20 @@ def test_scanner_finds_planted_values(make_report):
     assert search({"f": "1234 5678 9012 3456".encode("utf-16-le")}, ["1234567890123456"]) == [
         "receipt 0 grouped (utf-16-le) in f"
     ]
+
+
+def test_photo_metadata_is_not_logged_even_at_debug(caplog):
+    """Sanitizing a photo with every logger at DEBUG (Pillow's included) logs neither its GPS
+    data nor its camera serial: the sanitizer never reads those tags, it drops them."""
+    photo = jpeg_with_gps()  # made before the capture: Pillow logs each tag it writes
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="PIL")
+    clean = sanitize(photo, max_bytes=1024 * 1024)
+    assert GPS_MARKER.encode() not in clean.content
+    logged = caplog.text + "".join(repr(vars(r)) for r in caplog.records)
+    assert GPS_MARKER not in logged
+    assert CAMERA_SERIAL not in logged
+    # The check can fail: code that reads the GPS and EXIF directories logs both at DEBUG.
+    exif = Image.open(io.BytesIO(photo)).getexif()
+    exif.get_ifd(0x8825), exif.get_ifd(0x8769)
+    assert GPS_MARKER in caplog.text and CAMERA_SERIAL in caplog.text

@@ -74,8 +74,10 @@ def _plant_claim(ctx):
     )
     casework.penalize(case.pk, boss, "罚款三万元")
     reward = Reward.objects.get(case=case)
-    step_up(boss, reward)
-    rewards.approve(reward.pk, boss)
+    # Four eyes: the proposer (boss took 查处) may not approve; a second superuser does.
+    approver = get_user_model().objects.create_superuser("approver", "ap@example.invalid", "pw")
+    step_up(approver, reward)
+    rewards.approve(reward.pk, approver)
     rewards.claim(
         reward.pk,
         receipt,

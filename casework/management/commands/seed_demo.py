@@ -51,6 +51,9 @@ STAFF = {
     "clerk_beishan": (roles.CLERK, Unit.Kind.FAMILY_PLANNING, "beishan"),
     "investigator": (roles.INVESTIGATOR, Unit.Kind.FAMILY_PLANNING, "zhongshui"),
     "supervisor": (roles.SUPERVISOR, Unit.Kind.FAMILY_PLANNING, None),
+    # 分管领导: the second person who may approve rewards. The supervisor takes 查处 and 移送,
+    # which propose the reward, and may not approve what he proposed (four eyes).
+    "leader": (roles.SUPERVISOR, Unit.Kind.FAMILY_PLANNING, None),
     "custodian": (roles.CUSTODIAN, Unit.Kind.DISCIPLINE, None),
     "finance": (roles.FINANCE, Unit.Kind.FINANCE, None),
     "auditor": (roles.AUDITOR, Unit.Kind.DISCIPLINE, None),
@@ -64,6 +67,7 @@ NAMES = {
     "clerk_beishan": ("周", "强"),
     "investigator": ("张", "伟"),
     "supervisor": ("刘", "建国"),
+    "leader": ("郑", "海"),
     "custodian": ("陈", "静"),
     "finance": ("杨", "帆"),
     "auditor": ("吴", "刚"),
