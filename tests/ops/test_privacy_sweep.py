@@ -322,8 +322,8 @@ def test_nothing_planted_is_kept_anywhere_after_a_whole_journey(
         services.add_document(case.pk, cast["investigator"], doc_type, clean)
         services.penalize(case.pk, cast["supervisor"], "罚款三万元")
         reward = Reward.objects.get(case=case)
-        step_up(cast["supervisor"], reward)
-        rewards.approve(reward.pk, cast["supervisor"])
+        step_up(cast["leader"], reward)
+        rewards.approve(reward.pk, cast["leader"])
 
         # 3. The reporter looks it up (and mistypes once), adds a follow-up, claims by bank.
         grouped = receipts.grouped(receipt)
