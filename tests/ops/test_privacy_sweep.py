@@ -243,10 +243,18 @@ def console_output():
         if type(h) is logging.StreamHandler
     ]
     assert handlers, "LOGGING has no console handler to read"
-    streams = [h.setStream(buffer) for h in handlers]
+    streams = [_swap_stream(h, buffer) for h in handlers]
     yield buffer
     for handler, stream in zip(handlers, streams, strict=True):
-        handler.setStream(stream)
+        _swap_stream(handler, stream)
+
+
+def _swap_stream(handler, stream):
+    """setStream() flushes the old stream first, and an earlier test in this process may have
+    left the handler on a capture that is closed now: swap without flushing."""
+    with handler.lock:
+        old, handler.stream = handler.stream, stream
+    return old
 
 
 @pytest.mark.django_db(transaction=True)
