@@ -497,6 +497,9 @@ LOGGING = {
         # Django's "Not Found: /path" warnings would only repeat it with the raw path.
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.request": {"level": "ERROR"},
+        # At DEBUG it prints the whole template context (the request and its POST: a receipt,
+        # a name) for every variable a template leaves unset: never, whatever LOG_LEVEL says.
+        "django.template": {"level": "INFO"},
         "celery.app.trace": {"level": "WARNING"},
         "kombu.connection": {"level": "ERROR"},
     },

@@ -57,6 +57,8 @@ def test_two_administrators_freeze_the_same_year(units, county, township):
     a = make_staff("admin_a", roles.ADMINISTRATOR, units["county_fp"])
     b = make_staff("admin_b", roles.ADMINISTRATOR, units["county_fp"])
     year = timezone.localdate().year
+    for each in county.townships.all():  # a year freezes once every quota is set
+        assessment.set_quota(each.pk, year, 4, a)
     outcomes = race(
         lambda: assessment.freeze_year(county.pk, year, reload_user(a)),
         lambda: assessment.freeze_year(county.pk, year, reload_user(b)),

@@ -107,9 +107,18 @@ class Worker:
                 self.process.wait(timeout=15)
 
     def mails(self) -> list:
+        """Every message the worker wrote. The file backend appends each message and a line of
+        79 dashes to a file named by the second and the connection object's id, so two sends in
+        one second can share a file."""
         files = sorted(self.mail_dir.glob("*.log")) if self.mail_dir.exists() else []
         policy = email.policy.default
-        return [email.message_from_bytes(f.read_bytes(), policy=policy) for f in files]
+        separator = b"\n" + b"-" * 79 + b"\n"
+        return [
+            email.message_from_bytes(part, policy=policy)
+            for f in files
+            for part in f.read_bytes().split(separator)
+            if part.strip()
+        ]
 
 
 def hand_over(broker: PrivateRedis, event_id: int):

@@ -125,7 +125,9 @@ def _one_claim_was_made(reward, cast):
 
 
 @pytest.mark.parametrize("with_token", [True, False], ids=["same-form", "no-token"])
-def test_eight_concurrent_claims_make_one_and_its_code_pays(approved, cast, client, with_token):
+def test_eight_concurrent_claims_make_one_and_its_code_pays(
+    approved, cast, client, with_token, eager_tasks
+):
     reward, receipt = approved
     form = claim_form(client, receipt) if with_token else {"receipt": receipt}
     responses = _post_together({**form, "method": "in_person"})
