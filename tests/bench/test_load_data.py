@@ -18,6 +18,8 @@ from org.models import Township
 from tests.casework.conftest import verified_client
 from tipline.models import Report, ReporterIdentity
 
+pytestmark = pytest.mark.slow  # seeds the demo county, then generates load data on top
+
 N = 300
 PAGES = ("/staff/", "/staff/reports/", "/staff/reports/?status=rejected", "/staff/cases/",
          "/staff/cases/files/", "/staff/identity/", "/staff/audit/", "/staff/assessment/",

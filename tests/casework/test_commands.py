@@ -76,6 +76,7 @@ def counts():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seeds the whole demo county
 def test_seed_demo_creates_cases_in_every_state():
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -105,6 +106,7 @@ def test_seed_demo_creates_cases_in_every_state():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seeds the whole demo county
 def test_seed_demo_twice_creates_nothing_more():
     call_command("seed_demo", stdout=io.StringIO())
     first = counts()
@@ -117,6 +119,7 @@ def test_seed_demo_twice_creates_nothing_more():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seeds the whole demo county
 def test_seed_demo_users_have_their_roles():
     from django.contrib.auth import get_user_model
 
@@ -144,6 +147,7 @@ def expected_category(text: str) -> str:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seeds the whole demo county
 def test_seed_demo_is_plausible():
     """Each demo report's category matches what it says; every township has a clerk with an
     e-mail address to be told of new reports; people have names."""
@@ -207,6 +211,7 @@ def test_seed_demo_in_production_needs_a_strong_password_from_the_environment(
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seeds the whole demo county
 def test_seed_demo_in_production_with_the_flag_and_a_password(settings, monkeypatch):
     from django.contrib.auth import get_user_model
 

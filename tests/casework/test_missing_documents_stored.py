@@ -29,6 +29,7 @@ def assert_consistent():
         assert case.missing_documents == len(casefile.missing_documents(case, doc_types)), case
 
 
+@pytest.mark.slow  # seeds the whole demo county
 def test_the_demo_county_stored_counts_equal_the_checklist():
     call_command("seed_demo", stdout=io.StringIO())
     assert_consistent()

@@ -97,6 +97,7 @@ def test_make_worker_and_beat_need_a_broker(target):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow  # seeds the whole demo county
 def test_demo_townships_each_have_a_clerk_with_email_and_users_have_inbox_entries(eager):
     import io
 

@@ -14,7 +14,7 @@ from casework.rewards.public import reporter_view
 from casework.rewards.states import RewardState
 from tipline import services as intake
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the whole demo county
 
 
 def test_seed_demo_has_rewards_in_every_state():
