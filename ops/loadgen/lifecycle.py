@@ -40,8 +40,8 @@ CASE_FIELDS = ["id", "number", "township", "category", "title", "state", "unit",
 DOC_FIELDS = ["id", "kek_version", "wrapped_key", "case", "doc_type", "title", "mime", "extension",
               "size", "generated", "uploaded_by", "uploaded_at"]  # fmt: skip
 REWARD_FIELDS = ["id", "case", "report", "township", "state", "category", "outcome", "amount",
-                 "claim_window_days", "selection", "proposed_at", "approved_at", "approved_by",
-                 "claim_due", "claimed_at", "paid_at", "lapsed_at"]  # fmt: skip
+                 "claim_window_days", "selection", "proposed_at", "proposed_by", "approved_at",
+                 "approved_by", "claim_due", "claimed_at", "paid_at", "lapsed_at"]  # fmt: skip
 PAYMENT_FIELDS = ["reward", "amount", "method", "voucher_number", "paid_on", "paid_by",
                   "recorded_at"]  # fmt: skip
 
@@ -176,7 +176,7 @@ class CaseMaker:
              "paid_at": None, "lapsed_at": None, "staff": staff}  # fmt: skip
         approved = decided + timedelta(days=rng.uniform(1, 5))
         if approved <= now:
-            r.update(state="approved", approved_at=approved, approved_by=staff["supervisor"])
+            r.update(state="approved", approved_at=approved, approved_by=staff["leader"])
             r["claim_due"] = working_days_after(local(approved), 30)
             if rng.random() < 0.08:
                 lapsed = approved + timedelta(days=45)
@@ -230,13 +230,13 @@ class CaseMaker:
             rid, s, chain = first_id + i, r["staff"], self.chain
             rewards.append((
                 rid, r["case"], r["report"], r["township"], r["state"], r["category"],
-                r["outcome"], AMOUNT, 30, [], r["proposed_at"], r["approved_at"],
+                r["outcome"], AMOUNT, 30, [], r["proposed_at"], s["supervisor"], r["approved_at"],
                 r["approved_by"], r["claim_due"], r["claimed_at"], r["paid_at"], r["lapsed_at"],
             ))  # fmt: skip
             chain.add(r["proposed_at"], s["supervisor"], "reward.proposed", REWARD, rid,
                       case=r["case"], amount=str(AMOUNT))  # fmt: skip
             if r["approved_at"]:
-                chain.add(r["approved_at"], s["supervisor"], "reward.approved", REWARD, rid)
+                chain.add(r["approved_at"], s["leader"], "reward.approved", REWARD, rid)
             if r["claimed_at"]:
                 chain.add(r["claimed_at"], None, "reward.claimed", REWARD, rid, method="bank")
             if r["lapsed_at"]:

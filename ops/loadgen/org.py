@@ -19,6 +19,15 @@ from org.models import County, StaffProfile, Township, Unit
 TOWNSHIPS_PER_COUNTY = 10
 TOWNSHIP_ROLES = (roles.CLERK, roles.INVESTIGATOR)
 COUNTY_ROLES = (roles.SUPERVISOR, roles.CUSTODIAN, roles.FINANCE, roles.AUDITOR)
+# Who works for each county (key → role); the "leader" is a second supervisor who approves the
+# rewards the supervisor proposes (four eyes: a proposer never approves his own reward).
+COUNTY_STAFF = (
+    ("supervisor", roles.SUPERVISOR),
+    ("leader", roles.SUPERVISOR),
+    ("custodian", roles.CUSTODIAN),
+    ("finance", roles.FINANCE),
+    ("auditor", roles.AUDITOR),
+)
 COUNTY_UNIT = {
     roles.SUPERVISOR: Unit.Kind.FAMILY_PLANNING,
     roles.CUSTODIAN: Unit.Kind.DISCIPLINE,
@@ -36,7 +45,7 @@ class Area:
     code: str
     county_id: int
     unit_id: int
-    staff: dict[str, int] = field(default_factory=dict)  # role → user id (county roles too)
+    staff: dict[str, int] = field(default_factory=dict)  # role or COUNTY_STAFF key → user id
 
 
 def batch_prefix() -> str:
@@ -83,9 +92,9 @@ def build(n_townships: int, years: list[int], cases_per_township_year: float, rn
         for t, unit in zip(townships, township_units, strict=True)
         for role in TOWNSHIP_ROLES
     ] + [
-        (f"{c.code}-{role}", role, county_units[(c.pk, COUNTY_UNIT[role])])
+        (f"{c.code}-{key}", role, county_units[(c.pk, COUNTY_UNIT[role])])
         for c in counties
-        for role in COUNTY_ROLES
+        for key, role in COUNTY_STAFF
     ]
     users = User.objects.bulk_create(
         User(username=name, password=password, first_name=name[-8:], is_active=True)
@@ -112,6 +121,6 @@ def build(n_townships: int, years: list[int], cases_per_township_year: float, rn
     for t, unit in zip(townships, township_units, strict=True):
         county_code = counties[[c.pk for c in counties].index(t.county_id)].code
         staff = {role: by_name[f"{t.code}-{role}"] for role in TOWNSHIP_ROLES}
-        staff.update({role: by_name[f"{county_code}-{role}"] for role in COUNTY_ROLES})
+        staff.update({key: by_name[f"{county_code}-{key}"] for key, _ in COUNTY_STAFF})
         areas.append(Area(t.pk, t.code, t.county_id, unit.pk, staff))
     return areas

@@ -45,6 +45,12 @@ def test_generated_data(loaded):
     docs = CaseDocument.objects.filter(case__township__code__startswith="load1-").count()
     assert 4 * volumes(N)["cases"] < docs < 12 * volumes(N)["cases"]
     assert Reward.objects.filter(township__code__startswith="load1-", state="paid").exists()
+    # Four eyes in the generated rewards too: every reward names its proposer, and no approved
+    # reward was approved by the person who proposed it.
+    generated = Reward.objects.filter(township__code__startswith="load1-")
+    assert not generated.filter(proposed_by=None).exists()
+    assert generated.exclude(approved_by=None).exists()
+    assert not generated.filter(approved_by=F("proposed_by")).exists()
     # Every linked report lies in its case's township; archived cases hold only closed reports.
     assert not new.exclude(case__isnull=True).exclude(case__township=F("township")).exists()
 
