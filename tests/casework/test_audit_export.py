@@ -3,7 +3,10 @@ import io
 import re
 
 import pytest
+from django.utils import translation
 
+from casework import audit, audit_display
+from casework.audit_catalogue import Action
 from casework.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +51,22 @@ def test_every_header_is_chinese_whatever_the_page_language(login, cast, case):
     assert all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
     opened = next(r for r in body if r[6] == "case.opened")
     assert opened[3].endswith("受理举报并立案") and opened[7] == "casework.case"
+
+
+def test_an_export_entry_names_its_townships_and_format(cast, township):
+    """An assessment export lists the townships it held by code: the audit names them, and the
+    format is the one people know (CSV), not the URL's code."""
+    entry = audit.record(
+        cast["auditor"],
+        Action.ASSESSMENT_EXPORTED,
+        township.county,
+        year=2026,
+        format="csv",
+        frozen=False,
+        townships=[township.code],
+    )
+    with translation.override("zh-hans"):
+        (row,) = audit_display.describe([entry])
+    fields = dict(row["fields"])
+    assert fields["乡镇"] == township.name and fields["格式"] == "CSV"
+    assert fields["锁定数据"] == "否"

@@ -460,3 +460,18 @@ def test_the_payee_is_nowhere_in_the_database_in_clear(bank_claimed):
         if needle in data
     ]
     assert found == []
+
+
+def test_the_case_card_links_the_reward_only_for_those_who_may_open_it(
+    township, cast, units, login
+):
+    """A clerk reads the reward's state and amount on the case page, without a link that would
+    answer 403; a supervisor gets the link."""
+    reward, _receipt = penalized(township, cast, units)
+    clerk = login(cast["clerk"])
+    html = clerk.get(f"/staff/cases/{reward.case_id}/").content.decode()
+    assert 'id="reward-state"' in html and "3000.00" in html
+    assert f"/staff/rewards/{reward.pk}/" not in html
+    assert clerk.get(f"/staff/rewards/{reward.pk}/").status_code == 403
+    html = login(cast["supervisor"]).get(f"/staff/cases/{reward.case_id}/").content.decode()
+    assert 'id="reward-link"' in html and f"/staff/rewards/{reward.pk}/" in html
