@@ -58,6 +58,16 @@ def test_the_header_check_finds_an_english_header():
     assert english_headers("\ufeff月份,乡镇\r\n".encode(), "csv") == []
 
 
+@pytest.mark.django_db
+def test_the_public_pages_read_in_chinese(client, township):
+    """The same rule on what a citizen reads (no staff walk reaches these pages)."""
+    for url in ("/", "/report/", "/receipt/", "/receipt/verify/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text, _links = read_main(response.content.decode())
+        assert text.strip() and english_words(text) == [], (url, english_words(text))
+
+
 # --- the walk --------------------------------------------------------------------------------
 
 
@@ -170,3 +180,9 @@ def test_every_role_walks_its_pages_in_chinese_without_dead_links(demo, django_u
                 for owner, items in elsewhere.items()
             )
         )
+
+
+@pytest.mark.django_db
+def test_the_verify_page_quotes_the_signed_lines_as_code(client):
+    html = client.get("/receipt/verify/").content.decode()
+    assert "<code>TIPLINE RECEIPT v1</code>、<code>receipt-sha256</code> 的值" in html

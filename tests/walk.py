@@ -5,7 +5,9 @@ The English rule (what a Chinese reader must never meet in <main>):
 - a snake_case token (``bottom_band``, ``view_report``) is a code, always a violation;
 - an ASCII word of three or more letters is English (``proposed``, ``Download``, ``supervisor``)
   unless it is on the allowlist of file formats and acronyms people use as they are
-  (``ALLOWED``: PDF, CSV, XLSX, TOTP, PNG, …);
+  (``ALLOWED``: PDF, CSV, XLSX, TOTP, PNG, SHA, …);
+- machine text quoted as it is, in ``<pre>`` or ``<code>`` (a public key, a line of a file
+  format), is copied, not read, and left out;
 - before looking, identifiers people read as they are, not as words, are taken out: case and
   voucher numbers (``ZHONGSHUI-2026-0004``, ``PZ-2026-001``), hashes and keys (long runs of
   hex or base32), e-mail addresses and URLs.
@@ -20,7 +22,7 @@ from html.parser import HTMLParser
 from openpyxl import load_workbook
 
 ALLOWED = frozenset(
-    {"PDF", "CSV", "XLSX", "TOTP", "PNG", "JPEG", "JPG", "JSON", "SMS", "CNY", "HTTPS", "URL"}
+    {"PDF", "CSV", "XLSX", "TOTP", "PNG", "JPEG", "JPG", "JSON", "SMS", "CNY", "HTTPS", "URL", "SHA"}
 )
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 IDENTIFIERS = re.compile(
@@ -46,7 +48,9 @@ def english_words(text: str) -> list[str]:
 class MainPart(HTMLParser):
     """The visible text and the links (href) inside <main>, leaving out scripts and styles."""
 
-    SKIP = {"script", "style", "template"}
+    # Not read: scripts, and machine text quoted as it is (a key in <pre>, a format's line in
+    # <code>), which a person copies rather than reads.
+    SKIP = {"script", "style", "template", "pre", "code"}
     VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
 
     def __init__(self):
