@@ -22,7 +22,8 @@ from html.parser import HTMLParser
 from openpyxl import load_workbook
 
 ALLOWED = frozenset(
-    {"PDF", "CSV", "XLSX", "TOTP", "PNG", "JPEG", "JPG", "JSON", "SMS", "CNY", "HTTPS", "URL", "SHA"}
+    {"PDF", "CSV", "XLSX", "TOTP", "PNG", "JPEG", "JPG", "JSON", "SMS", "CNY", "HTTPS", "URL"}
+    | {"SHA"}  # SHA-256, named on the verify page
 )
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 IDENTIFIERS = re.compile(
