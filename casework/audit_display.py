@@ -196,6 +196,10 @@ class Names:
                 wanted["casework.documenttype"].add(str(data["type"]))
             if isinstance(data.get("township"), str):
                 wanted["org.township"].add(data["township"])
+            # lists and figures by township (an export's townships, a freeze's net scores)
+            for codes in (data.get("townships"), data.get("net")):
+                if isinstance(codes, list | dict):
+                    wanted["org.township"].update(c for c in codes if isinstance(c, str))
             if isinstance(data.get("county"), str):
                 wanted["org.county"].add(data["county"])
         self.users = by_pk(get_user_model().objects.all(), wanted["auth.user"], as_int)
@@ -338,6 +342,8 @@ class Names:
             return self.counties.get(value, value)
         if key in ("policy", "delivery"):
             return f"#{value}"
+        if key == "format" and isinstance(value, str):
+            return value.upper()  # CSV, XLSX: the names people know the files by
         if key == "filter":
             return describe_filter(value) if value else _("all actions")
         if key in ("amount", "default_amount", "cap"):

@@ -3,11 +3,16 @@ the reward rows every time (never kept as running totals). No identity or payee 
 enters it: it is built from a fixed list of columns.
 
 A reward belongs to the month it was proposed (local time); its state is its state now.
+
+The same rows have two renderings: ``Ledger.as_json`` (the machine contract of the
+``reward_ledger`` command: its keys are codes) and the files people read (``to_csv``,
+``to_xlsx``: Chinese headers and sheet names, townships, states and outcomes by name, staff by
+full name), whatever the language of the page that asked for them.
 """
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,10 +20,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from org.people import display_name
 
 from .models import Reward
-from .states import RewardState
+from .states import Outcome, RewardState
 
 COLUMNS = ("month", "township", "township_name", "state", "count", "amount")
 REWARD_COLUMNS = (
@@ -41,6 +50,10 @@ class Ledger:
     rows: list[dict]
     totals: dict[str, dict]
     rewards: list[dict]
+    # For the files people read, never the JSON: {township code: name}, and the staff behind each
+    # reward by full name ({case number: {"proposed_by", "approved_by", "paid_by"}}).
+    township_names: dict[str, str] = field(default_factory=dict)
+    people: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -119,38 +132,133 @@ def detail(reward) -> dict:
 def build(year: int, townships) -> Ledger:
     """The whole ledger, every reward listed (the exports; the page lists a page of them)."""
     rows, totals = summary(year, townships)
-    rewards = rewards_of(year, townships).select_related("township", "case", "payment")
-    return Ledger(year=year, rows=rows, totals=totals, rewards=[detail(r) for r in rewards])
+    rewards = list(
+        rewards_of(year, townships).select_related(
+            "township", "case", "payment", "payment__paid_by", "proposed_by", "approved_by"
+        )
+    )
+    names = {r["township"]: r["township_name"] for r in rows}
+    names.update({r.township.code: r.township.name for r in rewards})
+    return Ledger(
+        year=year,
+        rows=rows,
+        totals=totals,
+        rewards=[detail(r) for r in rewards],
+        township_names=names,
+        people={r.case.number: people_of(r) for r in rewards},
+    )
+
+
+def people_of(reward) -> dict[str, str]:
+    payment = getattr(reward, "payment", None)
+
+    def name(user):
+        return display_name(user) if user else ""
+
+    return {
+        "proposed_by": name(reward.proposed_by),
+        "approved_by": name(reward.approved_by),
+        "paid_by": name(payment.paid_by) if payment else "",
+    }
+
+
+# --- what people read: the page and the files ---
+
+
+def labelled(items):
+    """The rows (or rewards) with their state's label beside the code, for the page."""
+    return [{**item, "state_label": state_label(item["state"])} for item in items]
+
+
+def labelled_totals(totals: dict) -> list[dict]:
+    return [{"state": s, "state_label": state_label(s), **t} for s, t in totals.items()]
+
+
+def state_label(code: str) -> str:
+    return str(RewardState(code).label) if code in RewardState.values else code
+
+
+def outcome_label(code: str) -> str:
+    return str(Outcome(code).label) if code in Outcome.values else code
+
+
+def _headers():
+    count = _("Number of rewards")
+    summary_headers = (_("Month"), _("Township"), _("State"), count, _("Amount (CNY)"))
+    totals_headers = (_("State"), count, _("Amount (CNY)"))
+    reward_headers = (
+        _("Case number"),
+        _("Township"),
+        _("Month"),
+        _("State"),
+        _("Amount (CNY)"),
+        _("Outcome"),
+        _("Proposed on"),
+        _("Claim by"),
+        _("Paid on"),
+        _("Voucher number"),
+        _("Proposed by"),
+        _("Approved by"),
+        _("Paid by"),
+    )
+    return summary_headers, totals_headers, reward_headers
+
+
+def _summary_cells(row: dict) -> list:
+    return [row["month"], row["township_name"], state_label(row["state"]), row["count"]]
+
+
+def _reward_cells(ledger: Ledger, item: dict) -> list:
+    people = ledger.people.get(item["case"], {})
+    return [
+        item["case"],
+        ledger.township_names.get(item["township"], item["township"]),
+        item["month"],
+        state_label(item["state"]),
+        Decimal(item["amount"]),
+        outcome_label(item["outcome"]),
+        item["proposed_on"],
+        item["claim_due"],
+        item["paid_on"],
+        item["voucher_number"],
+        people.get("proposed_by", ""),
+        people.get("approved_by", ""),
+        people.get("paid_by", ""),
+    ]
 
 
 def to_csv(ledger: Ledger) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in ledger.rows:
-        writer.writerow([row[c] for c in COLUMNS])
-    for state, total in ledger.totals.items():
-        writer.writerow(["total", "", "", state, total["count"], total["amount"]])
+    """The figures by month, township and state, then one total per state (合计)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        summary_headers, _totals, _rewards = _headers()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(summary_headers)
+        for row in ledger.rows:
+            writer.writerow([*_summary_cells(row), row["amount"]])
+        for state, total in ledger.totals.items():
+            writer.writerow([_("Total"), "", state_label(state), total["count"], total["amount"]])
     return out.getvalue()
 
 
 def to_xlsx(ledger: Ledger) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"ledger {ledger.year}"
-    sheet.append(COLUMNS)
-    for row in ledger.rows:
-        sheet.append([*(row[c] for c in COLUMNS[:-1]), Decimal(row["amount"])])
-    totals = book.create_sheet("totals")
-    totals.append(("state", "count", "amount"))
-    for state, total in ledger.totals.items():
-        totals.append((state, total["count"], Decimal(total["amount"])))
-    detail = book.create_sheet("rewards")
-    detail.append(REWARD_COLUMNS)
-    for item in ledger.rewards:
-        detail.append([Decimal(item[c]) if c == "amount" else item[c] for c in REWARD_COLUMNS])
+    """Three sheets: the figures (台账), the totals per state (合计), every reward (奖励明细)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        summary_headers, totals_headers, reward_headers = _headers()
+        book = Workbook()
+        sheet = book.active
+        sheet.title = _("Ledger %(year)s") % {"year": ledger.year}
+        sheet.append(summary_headers)
+        for row in ledger.rows:
+            sheet.append([*_summary_cells(row), Decimal(row["amount"])])
+        totals = book.create_sheet(_("Totals"))
+        totals.append(totals_headers)
+        for state, total in ledger.totals.items():
+            totals.append((state_label(state), total["count"], Decimal(total["amount"])))
+        detail_sheet = book.create_sheet(_("Every reward"))
+        detail_sheet.append(reward_headers)
+        for item in ledger.rewards:
+            detail_sheet.append(_reward_cells(ledger, item))
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

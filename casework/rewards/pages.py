@@ -12,12 +12,15 @@ from ..states import State
 from . import eligibility
 from .forms import MarksForm
 from .models import ReportEligibility, Reward
-from .states import PERM_APPROVE, PERM_MARK, PERM_PAY, PERM_PROPOSE, RewardState
+from .states import PERM_APPROVE, PERM_MARK, PERM_PAY, PERM_PROPOSE, PERM_VIEW, RewardState
 
 
 def case_card(case, user) -> dict:
     reward = Reward.objects.filter(case=case).first()
     card = {"case": case, "reward": reward, "verdicts": [], "can_propose": False}
+    # The reward's own page only for those its view lets in (a clerk or an investigator reads
+    # the state and amount here, without a link that would answer 403).
+    card["can_open"] = reward is not None and user.has_perm(PERM_VIEW)
     if reward is None and case.state in (State.PENALIZED, State.TRANSFERRED):
         # No reward: say why, in the words the proposal would have recorded.
         card["verdicts"] = [

@@ -266,8 +266,10 @@ def reward_ledger(request):
         {
             "rows": rows,
             "totals": totals,
+            "lines": ledger.labelled(rows),
+            "total_lines": ledger.labelled_totals(totals),
             "page": page,
-            "rewards": [ledger.detail(r) for r in page],
+            "rewards": ledger.labelled(ledger.detail(r) for r in page),
             "year": year,
             "form": LedgerForm(initial={"year": year}),
         },

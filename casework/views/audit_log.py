@@ -4,9 +4,10 @@ import csv
 import json
 from itertools import islice
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import audit, audit_display
@@ -44,15 +45,10 @@ class _Echo:
         return value
 
 
-@perm_required("casework.view_audit")
-def audit_export(request):
-    """Entries hold ids and action data only, never a reporter's identity, so they can leave."""
-    entries, action = _entries(request)
-    audit.record(request.user, Action.AUDIT_EXPORTED, request.user, filter=action)
-    writer = csv.writer(_Echo())
-    # The columns people read first, in words; then the entry exactly as chained (its data as
-    # stored and its hashes), so an export can be checked against the chain.
-    header = [
+def export_header() -> list[str]:
+    """The columns people read first, in words; then the entry exactly as chained (its data as
+    stored and its hashes), so an export can be checked against the chain."""
+    return [
         _("No."),
         _("Time"),
         _("Person"),
@@ -60,36 +56,48 @@ def audit_export(request):
         _("Object"),
         _("Details"),
         _("Action code"),
-        "object_type",
-        "object_id",
-        "data",
-        "prev",
-        "hash",
+        _("Object type (code)"),
+        _("Object id"),
+        _("Data as chained (JSON)"),
+        _("Previous entry's hash"),
+        _("This entry's hash"),
     ]
 
+
+def _cells(row: dict) -> list:
+    e = row["entry"]
+    return [
+        e.pk,
+        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+        row["actor"],
+        row["sentence"],
+        row["object"],
+        audit_display.fields_text(row["fields"]),
+        e.action,
+        e.object_type,
+        e.object_id,
+        json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+        e.prev_hash,
+        e.hash,
+    ]
+
+
+@perm_required("casework.view_audit")
+def audit_export(request):
+    """Entries hold ids and action data only, never a reporter's identity, so they can leave."""
+    entries, action = _entries(request)
+    audit.record(request.user, Action.AUDIT_EXPORTED, request.user, filter=action)
+    writer = csv.writer(_Echo())
+
+    # In Chinese, whatever the language of the page that asked for it: the file is for the county.
     def rows():
-        yield "\ufeff"  # spreadsheet programs read the file as UTF-8 (Chinese) with this mark
-        yield writer.writerow(header)
-        iterator = entries.iterator(chunk_size=CHUNK)
-        while chunk := list(islice(iterator, CHUNK)):
-            for row in audit_display.describe(chunk):
-                e = row["entry"]
-                yield writer.writerow(
-                    [
-                        e.pk,
-                        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
-                        row["actor"],
-                        row["sentence"],
-                        row["object"],
-                        audit_display.fields_text(row["fields"]),
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                        e.prev_hash,
-                        e.hash,
-                    ]
-                )
+        with translation.override(settings.LANGUAGE_CODE):
+            yield "\ufeff"  # spreadsheet programs read the file as UTF-8 (Chinese) with this mark
+            yield writer.writerow(export_header())
+            iterator = entries.iterator(chunk_size=CHUNK)
+            while chunk := list(islice(iterator, CHUNK)):
+                for row in audit_display.describe(chunk):
+                    yield writer.writerow(_cells(row))
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -115,6 +115,13 @@ def test_roles_without_the_permission_cannot_ask(cast, secret_report):
 # --- deciding -------------------------------------------------------------------------------
 
 
+def test_the_custodians_note_box_has_a_label(login, cast, secret_report):
+    req = identity.request_access(secret_report, cast["investigator"], REASON)
+    html = login(cast["custodian"]).get("/staff/identity/").content.decode()
+    assert f'<label for="note-{req.pk}">给申请人的说明</label>' in html
+    assert f'<input type="text" name="note" id="note-{req.pk}">' in html
+
+
 def test_custodian_approves(login, cast, secret_report, settings):
     settings.TIPLINE_IDENTITY_ACCESS_MINUTES = 7
     req = identity.request_access(secret_report, cast["investigator"], REASON)

@@ -148,6 +148,11 @@ def test_screenshots(live_server, browser, tmp_path):
     auditor.goto(base + "/staff/audit/")
     written.append(save(auditor, "staff-audit-log"))
 
+    finance = signed_in(browser, base, "finance", DESKTOP_SMALL)
+    finance.goto(base + "/staff/rewards/ledger/")
+    expect(finance.locator("#ledger-totals")).to_be_visible()
+    written.append(save(finance, "staff-ledger"))
+
     admin = signed_in(browser, base, "admin", DESKTOP_SMALL)
     admin.goto(base + "/admin/tipline/report/")
     written.append(save(admin, "staff-admin-reports"))

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import logging
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from casework import services
 from casework.models import AuditEntry, Case, CaseDocument
 from casework.rewards import services as rewards
 from casework.rewards.models import Reward, RewardPolicy
+from org.people import display_name
 from tipline.models import Channel
 from vault import storage
 
@@ -367,15 +369,32 @@ def test_ledger_figures_are_derived_from_the_rows(
     call_command(
         "reward_ledger", "--year", "2026", "--county", "demo", "--format", "csv", stdout=out
     )
+    # The files are for people: Chinese headers, the township by name, the state in words.
     lines = list(csv.reader(io.StringIO(out.getvalue())))
-    assert lines[0] == ["month", "township", "township_name", "state", "count", "amount"]
-    assert ["2026-03", "zhongshui", "中水镇", "paid", "2", "8000.00"] in lines
-    assert ["total", "", "", "paid", "2", "8000.00"] in lines
+    assert lines[0] == ["月份", "乡镇", "状态", "件数", "金额（元）"]
+    assert ["2026-03", "中水镇", "已支付", "2", "8000.00"] in lines
+    assert ["合计", "", "已支付", "2", "8000.00"] in lines
+    assert len(lines) == 1 + len(figures.rows) + len(figures.totals)
     path = tmp_path / "ledger.xlsx"
     call_command("reward_ledger", "--year", "2026", "--format", "xlsx", "--out", str(path))
     book = load_workbook(path)
-    totals = {row[0].value: (row[1].value, row[2].value) for row in list(book["totals"].rows)[1:]}
-    assert totals["paid"] == (2, 8000)
+    assert book.sheetnames == ["奖励台账 2026", "合计", "奖励明细"]
+    totals = {row[0].value: (row[1].value, row[2].value) for row in list(book["合计"].rows)[1:]}
+    assert totals["已支付"] == (2, 8000)
+    assert totals["已失效（逾期未领）"] == (1, 5000)
+    details = [[c.value for c in row] for row in book["奖励明细"].rows]
+    assert details[0][:6] == ["案件编号", "乡镇", "月份", "状态", "金额（元）", "处理结果"]
+    assert details[0][-3:] == ["提出人", "批准人", "支付经办人"]
+    # The same rewards as the JSON, one row each, people by full name.
+    assert len(details) == 1 + len(figures.rewards)
+    paid_row = next(r for r in details[1:] if r[0] == paid2.case.number)
+    assert paid_row[1:5] == ["中水镇", "2026-03", "已支付", 5000]
+    assert paid_row[5] == "行政处罚（查处）"
+    assert paid_row[-3:] == [
+        display_name(cast["supervisor"]),
+        display_name(cast["leader"]),
+        display_name(cast["finance"]),
+    ]
     with pytest.raises(Exception, match="no county"):
         call_command("reward_ledger", "--year", "2026", "--county", "nowhere")
 
@@ -387,9 +406,12 @@ def test_ledger_page_and_exports_for_finance(claimed, cast, login):
     year = timezone.localdate().year
     html = client.get(f"/staff/rewards/ledger/?year={year}").content.decode()
     assert "PZ-LEDGER-1" in html and "3000.00" in html
+    # States in words, never their codes (the code stays only in data-state, for scripts).
+    assert '<th scope="row">已支付</th>' in html and "<td>已支付</td>" in html
+    assert not re.search(r">\s*(proposed|approved|claimed|paid|cancelled|lapsed)\s*<", html)
     response = client.get(f"/staff/rewards/ledger.csv?year={year}")
     assert response["Content-Disposition"] == f'attachment; filename="reward-ledger-{year}.csv"'
-    assert "paid,1,3000.00" in response.content.decode("utf-8-sig")
+    assert "已支付,1,3000.00" in response.content.decode("utf-8-sig")
     entry = AuditEntry.objects.filter(action="reward.ledger_exported").last()
     assert entry.actor == cast["finance"] and entry.data["format"] == "csv"
 
@@ -438,3 +460,18 @@ def test_the_payee_is_nowhere_in_the_database_in_clear(bank_claimed):
         if needle in data
     ]
     assert found == []
+
+
+def test_the_case_card_links_the_reward_only_for_those_who_may_open_it(
+    township, cast, units, login
+):
+    """A clerk reads the reward's state and amount on the case page, without a link that would
+    answer 403; a supervisor gets the link."""
+    reward, _receipt = penalized(township, cast, units)
+    clerk = login(cast["clerk"])
+    html = clerk.get(f"/staff/cases/{reward.case_id}/").content.decode()
+    assert 'id="reward-state"' in html and "3000.00" in html
+    assert f"/staff/rewards/{reward.pk}/" not in html
+    assert clerk.get(f"/staff/rewards/{reward.pk}/").status_code == 403
+    html = login(cast["supervisor"]).get(f"/staff/cases/{reward.case_id}/").content.decode()
+    assert 'id="reward-link"' in html and f"/staff/rewards/{reward.pk}/" in html
