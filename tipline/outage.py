@@ -17,6 +17,8 @@ from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
 
+from vault import storage
+
 from . import extensions, submissions
 from .forms import FollowUpForm, ReceiptForm, ReportForm
 
@@ -40,9 +42,14 @@ def database_down(exc: BaseException | None) -> bool:
 
 
 def disk_full(exc: BaseException | None) -> bool:
+    """Whether the evidence storage cannot take the files: the local disk is full, or (object
+    storage, where no local disk fills up) the bucket does not answer. Either way the report
+    can be sent now without its files, and the files added later with the receipt."""
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        if isinstance(exc, storage.StorageUnavailable):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
@@ -158,6 +165,6 @@ def for_exception(request, exception):
         log.warning("database unavailable", extra={"error": type(exception).__name__})
         return database_unavailable(request)
     if disk_full(exception):
-        log.warning("evidence storage full", extra={"error": "ENOSPC"})
+        log.warning("evidence storage full", extra={"error": type(exception).__name__})
         return storage_full(request)
     return None
