@@ -83,6 +83,12 @@ class Seaweed:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def empty(self, bucket: str) -> None:
+        client = self.client()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+
     def objects(self, bucket: str) -> dict[str, bytes]:
         client, found = self.client(), {}
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -147,10 +153,12 @@ def start(root: Path) -> Seaweed:
         f"-dir={root / 'data'}",
         f"-master.port={master}",
         f"-master.port.grpc={master + 10000}",
-        "-master.volumeSizeLimitMB=64",
+        # Each bucket is a collection of its own, grown several volumes at a time: many small
+        # sparse volumes, so a session's few buckets never run out of them.
+        "-master.volumeSizeLimitMB=16",
         f"-volume.port={volume}",
         f"-volume.port.grpc={volume + 10000}",
-        "-volume.max=4",
+        "-volume.max=200",
         "-filer",
         f"-filer.port={filer}",
         f"-filer.port.grpc={filer + 10000}",
