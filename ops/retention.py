@@ -13,6 +13,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -160,6 +161,6 @@ def _shred(model, ids) -> int:
         row.shred()
         row.save()
         if row.HAS_FILE:  # the object goes too, once the shredding has committed
-            transaction.on_commit(lambda name=storage.name_for(row): storage.remove(name))
+            transaction.on_commit(partial(storage.remove, storage.name_for(row)))
         count += 1
     return count

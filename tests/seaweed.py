@@ -172,7 +172,7 @@ def start(root: Path) -> Seaweed:
         "-s3.port.lance=0",
     ]
     log = (root / "weed.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         args, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     server = Seaweed(root=root, process=process, endpoint=f"http://127.0.0.1:{s3}")

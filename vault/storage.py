@@ -156,7 +156,5 @@ class LocalFileStorage(FileSystemStorage):
         free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
         minimum = settings.TIPLINE_ATTACHMENT_MIN_FREE_MB
         if free_mb < minimum:
-            raise RuntimeError(
-                f"{free_mb} MB free, below TIPLINE_ATTACHMENT_MIN_FREE_MB={minimum}"
-            )
+            raise RuntimeError(f"{free_mb} MB free, below TIPLINE_ATTACHMENT_MIN_FREE_MB={minimum}")
         return f"ok: local, {free_mb} MB free"

@@ -47,7 +47,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor != "postgresql" or not os.environ.get("CACHE_URL", "").startswith("redis"),
+        connection.vendor != "postgresql"
+        or not os.environ.get("CACHE_URL", "").startswith("redis"),
         reason="two hosts need PostgreSQL and a Redis cache (set DATABASE_URL and CACHE_URL)",
     ),
 ]
@@ -66,7 +67,7 @@ class Host:
         return self.var_dir / "dev-keys.json"  # the development key ring of this host
 
     def manage(self, *args) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
             env=self.env,
@@ -104,7 +105,7 @@ def _environ(var_dir: Path, bucket_env: dict) -> dict:
 def _start(host: Host) -> None:
     log = (host.var_dir.parent / f"{host.name}.log").open("wb")
     port = host.url.rsplit(":", 1)[1]
-    host.process = subprocess.Popen(  # noqa: S603
+    host.process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -171,7 +172,9 @@ def hosts(tmp_path_factory, seaweed, bucket, django_db_setup, _session_keys):
     for name, port in zip(("a", "b"), ports, strict=True):
         var_dir = root / name / "var"
         (var_dir / "tmp").mkdir(parents=True, mode=0o700)
-        host = Host(name, var_dir, _environ(var_dir, seaweed.env(bucket)), f"http://127.0.0.1:{port}")
+        host = Host(
+            name, var_dir, _environ(var_dir, seaweed.env(bucket)), f"http://127.0.0.1:{port}"
+        )
         install_ring(_session_keys, host)  # every host gets the same ring before it starts
         made.append(host)
     try:

@@ -63,9 +63,7 @@ print("done")
 def test_two_beats_at_once_send_each_notice_once(units, township, tmp_path, monkeypatch):
     # The events wait in the outbox, as when no worker took them: the beats deliver them.
     monkeypatch.setattr(outbox, "hand_over", lambda event_id: None)
-    clerks = [
-        make_staff(f"clerk{i}", roles.CLERK, units["zs_fp"]) for i in range(3)
-    ]
+    clerks = [make_staff(f"clerk{i}", roles.CLERK, units["zs_fp"]) for i in range(3)]
     for _ in range(3):
         new_report(township)
     events = Event.objects.count()
@@ -89,7 +87,7 @@ def test_two_beats_at_once_send_each_notice_once(units, township, tmp_path, monk
     )
     start = time.time() + 6  # both processes loaded and waiting by then
     beats = [
-        subprocess.Popen(  # noqa: S603
+        subprocess.Popen(
             [sys.executable, "-c", BEAT, str(start)],
             cwd=BASE_DIR,
             env=env,

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from ops import health
 from tipline import services, submissions
 from tipline.attachments import sanitize
-from tipline.models import Attachment, Report, ReporterIdentity
+from tipline.models import Attachment, Report
 from vault import storage
 
 from ..conftest import s3_storage
