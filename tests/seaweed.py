@@ -7,6 +7,7 @@ may do everything), so the tests sign requests exactly as production does.
 """
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -34,6 +35,13 @@ def weed_binary() -> str | None:
     if here.exists():
         return str(here)
     return shutil.which("weed")
+
+
+def die_with_parent() -> None:
+    """For Popen(preexec_fn=…): the child is killed when the test process dies, even by
+    SIGKILL, so no server outlives a test run that was cut short (Linux; elsewhere nothing)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _free_ports(count: int) -> list[int]:
@@ -173,7 +181,12 @@ def start(root: Path) -> Seaweed:
     ]
     log = (root / "weed.log").open("wb")
     process = subprocess.Popen(
-        args, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        args,
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     server = Seaweed(root=root, process=process, endpoint=f"http://127.0.0.1:{s3}")
     try:

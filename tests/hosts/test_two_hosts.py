@@ -121,6 +121,7 @@ def _start(host: Host) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=seaweedfs.die_with_parent,  # gunicorn's master; it stops its workers
     )
 
 
