@@ -10,9 +10,7 @@ from vault import storage
 from .test_workflow import pdf_bytes
 
 
-def test_a_document_uploaded_listed_and_downloaded(
-    investigating_case, cast, login, file_storage
-):
+def test_a_document_uploaded_listed_and_downloaded(investigating_case, cast, login, file_storage):
     case = investigating_case
     client = login(cast["investigator"])
     penalty = DocumentType.objects.get(code="penalty_decision")
