@@ -1,12 +1,16 @@
 """A case's files on the local disk and in S3 (SeaweedFS): uploaded through the page, listed in
 the case file index, downloaded byte for byte by staff; generated documents likewise."""
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casework import services
 from casework.models import CaseDocument, DocumentType
+from tipline.models import Attachment
 from vault import storage
 
+from ..conftest import s3_storage
+from ..tipline.helpers import jpeg_with_gps
 from .test_workflow import pdf_bytes
 
 
@@ -42,3 +46,23 @@ def test_a_generated_document_is_stored_and_opens(investigating_case, cast, file
     doc = services.generate_registration_form(investigating_case.pk, cast["investigator"])
     assert f"{doc.pk}.bin" in file_storage.stored()
     assert "举报登记表" in storage.read(doc).decode()
+
+
+@pytest.mark.s3
+def test_a_download_while_the_bucket_is_unreachable_is_a_503_in_chinese(
+    cast, login, settings, seaweed, make_report
+):
+    seaweed.empty(seaweed.test_bucket)
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(seaweed, seaweed.test_bucket)}
+    report, _ = make_report(files=[jpeg_with_gps()])
+    attachment = Attachment.objects.get(report=report)
+    url = f"/staff/reports/{report.pk}/attachments/{attachment.pk}/"
+    client = login(cast["supervisor"])
+    assert client.get(url).status_code == 200
+
+    away = s3_storage(seaweed, seaweed.test_bucket)
+    away["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"  # nothing listens there
+    settings.STORAGES = {**settings.STORAGES, "vault": away}
+    response = client.get(url)
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "证据文件的存储暂时无法连接" in response.content.decode()

@@ -127,11 +127,17 @@ def test_a_report_while_the_bucket_is_unreachable_is_refused_whole(
     token = submissions.new_token()
     data = form_data(township, submission=token)
     response = client.post("/report/", {**data, "evidence": [upload()]})
-    assert response.status_code == 507
-    assert "不带附件" in response.content.decode()  # what to do: send it without the files
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    html = response.content.decode()
+    assert "证据文件的存储暂时无法连接" in html and "存储空间已满" not in html  # what happened
+    assert "不带附件" in html  # and what to do: send it without the files
     assert Report.objects.count() == 0 and Attachment.objects.count() == 0
     assert submissions.spent_at(token) is None
     assert seaweed.objects(seaweed.test_bucket) == {}
+
+    response = client.post("/report/", data)  # sent without the files: filed, once
+    assert response.status_code == 200 and "receipt-number" in response.content.decode()
+    assert Report.objects.count() == 1 and Attachment.objects.count() == 0
 
 
 def test_purge_of_a_report_row_deletes_its_object(make_report, file_storage):
