@@ -161,6 +161,6 @@ def _shred(model, ids) -> int:
         row.shred()
         row.save()
         if row.HAS_FILE:  # the object goes too, once the shredding has committed
-            transaction.on_commit(partial(storage.remove, storage.name_for(row)))
+            transaction.on_commit(partial(storage.remove, storage.name_for(row)), robust=True)
         count += 1
     return count

@@ -44,6 +44,12 @@ class S3FileStorage(S3Storage):
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable(exc) from exc
 
+    def delete(self, name):
+        try:
+            return super().delete(name)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable(exc) from exc
+
     def all_names(self) -> list[str]:
         client = self.connection.meta.client
         prefix = self._normalize_name("")

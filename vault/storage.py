@@ -8,6 +8,7 @@ leaves the process, and a file's name is its row's random id (``<uuid>.bin``): n
 """
 
 import errno
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
+
+log = logging.getLogger(__name__)
 
 ALIAS = "vault"
 SUFFIX = ".bin"
@@ -49,7 +52,15 @@ class StoredFile:
         self.name = name
 
     def unlink(self, missing_ok: bool = True) -> None:
-        remove(self.name)
+        """Remove it, in the clean-up after a failure: a storage that fails here too (the bucket
+        went away) is logged, never raised over the failure being cleaned up. What is left is
+        ciphertext that no row refers to."""
+        try:
+            remove(self.name)
+        except Exception as exc:
+            log.warning(
+                "encrypted file not removed", extra={"file": self.name, "error": type(exc).__name__}
+            )
 
     def __repr__(self) -> str:
         return f"StoredFile({self.name!r})"

@@ -167,3 +167,36 @@ def test_the_same_bytes_come_back_from_a_file_written_elsewhere(
     storages._storages = {}  # as a new process would build it
     attachment = Attachment.objects.get(report=report)
     assert hashlib.sha256(storage.read(attachment)).hexdigest() == digest
+
+
+@pytest.mark.s3
+def test_verify_vault_with_the_bucket_away_says_so(make_report, settings, seaweed):
+    seaweed.empty(seaweed.test_bucket)
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(seaweed, seaweed.test_bucket)}
+    _report(make_report)
+    away = s3_storage(seaweed, seaweed.test_bucket)
+    away["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+    settings.STORAGES = {**settings.STORAGES, "vault": away}
+    with pytest.raises(CommandError, match="the file storage does not answer"):
+        call_command("verify_vault")
+
+
+@pytest.mark.s3
+def test_a_clean_up_that_fails_too_never_hides_the_first_failure(
+    make_report, settings, seaweed, monkeypatch
+):
+    """The database fails after the photo was stored, and the bucket is gone by the time the
+    clean-up runs: the caller still sees the database's error, and the orphan is logged."""
+    seaweed.empty(seaweed.test_bucket)
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(seaweed, seaweed.test_bucket)}
+    away = s3_storage(seaweed, seaweed.test_bucket)
+    away["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+
+    def database_fails_and_bucket_goes(*args, **kwargs):
+        settings.STORAGES = {**settings.STORAGES, "vault": away}
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services.outbox, "record", database_fails_and_bucket_goes)
+    with pytest.raises(RuntimeError, match="database went away"):
+        _report(make_report)
+    assert not Attachment.objects.exists()
