@@ -45,16 +45,18 @@ def die_with_parent() -> None:
 
 
 def _free_ports(count: int) -> list[int]:
-    """HTTP ports whose gRPC twin (port + 10000) is free too, all below 55535."""
+    """HTTP ports whose gRPC twin (port + 10000) is free too, all below 55535, none of them
+    another's twin."""
     ports: list[int] = []
     while len(ports) < count:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        if port >= 55535 or port in ports or port + 10000 in ports:
+        if port >= 55535:
             # Ephemeral ports are often above 55535: take one from a quieter range instead.
             port = 20000 + int.from_bytes(os.urandom(2), "big") % 25000
-        if all(_is_free(p) for p in (port, port + 10000)) and port not in ports:
+        taken = {p for chosen in ports for p in (chosen, chosen + 10000)}
+        if not {port, port + 10000} & taken and _is_free(port) and _is_free(port + 10000):
             ports.append(port)
     return ports
 
