@@ -6,6 +6,8 @@ verify_vault, a removed row's object is deleted, and with S3 nothing lands on th
 """
 
 import hashlib
+import os
+import tempfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -200,3 +202,27 @@ def test_a_clean_up_that_fails_too_never_hides_the_first_failure(
     with pytest.raises(RuntimeError, match="database went away"):
         _report(make_report)
     assert not Attachment.objects.exists()
+
+
+@pytest.mark.s3
+def test_with_s3_no_temporary_file_is_made_to_upload_or_download(
+    make_report, settings, seaweed, monkeypatch
+):
+    """Uploads go from memory, downloads are read into memory (a spooled file never rolls over
+    to disk): a temporary file would be a copy of the ciphertext on this host's disk, and one
+    unlinked at once would escape any walk of the disk, so none may be made at all."""
+    seaweed.empty(seaweed.test_bucket)
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(seaweed, seaweed.test_bucket)}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a temporary file was made")
+
+    for name in ("TemporaryFile", "NamedTemporaryFile", "mkstemp", "mkdtemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    report, _ = _report(make_report, jpeg_with_gps())
+    attachment = Attachment.objects.get(report=report)
+    assert storage.read(attachment)[:2] == b"\xff\xd8"
+    # A multipart upload (evidence may be 20 MB), written and read through the storage API.
+    blob = os.urandom(9 * 1024 * 1024)  # past the 8 MB multipart threshold
+    storage.files().save("large-test.bin", ContentFile(blob))
+    assert storage.read_sealed("large-test.bin") == blob
