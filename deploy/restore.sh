@@ -23,10 +23,7 @@ if [ "$tables" != "0" ]; then
 fi
 s3=""; [ "${TIPLINE_FILE_STORAGE:-local}" = "s3" ] && s3=1
 if [ -n "$s3" ]; then
-  (cd "$here" && "$python" manage.py shell -c "from vault import storage; import sys; sys.exit(1 if storage.names() else 0)") || {
-    echo "refusing to restore: the bucket $AWS_STORAGE_BUCKET_NAME is not empty (restore into an empty one)" >&2
-    exit 1
-  }
+  (cd "$here" && "$python" manage.py vault_files --check-empty >/dev/null) || exit 1
 elif [ -d "$files" ] && [ -n "$(ls -A "$files")" ]; then
   echo "refusing to restore: $files is not empty" >&2
   exit 1

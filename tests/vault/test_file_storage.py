@@ -226,3 +226,27 @@ def test_with_s3_no_temporary_file_is_made_to_upload_or_download(
     blob = os.urandom(9 * 1024 * 1024)  # past the 8 MB multipart threshold
     storage.files().save("large-test.bin", ContentFile(blob))
     assert storage.read_sealed("large-test.bin") == blob
+
+
+def test_vault_files_copies_every_file_out_and_back_into_an_empty_storage(
+    make_report, file_storage, tmp_path, capsys
+):
+    """What backup.sh and restore.sh run with S3 (here on both storages): the ciphertext, never
+    decrypted, out into a .tar.gz and back; a storage that holds files is refused."""
+    _report(make_report, jpeg_with_gps(), jpeg_with_gps((0, 0, 200)))
+    before = file_storage.stored()
+    archive = tmp_path / "files.tar.gz"
+    call_command("vault_files", "--out", str(archive))
+    assert "2 encrypted files written" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="already holds 2 files"):
+        call_command("vault_files", "--check-empty")
+    with pytest.raises(CommandError, match="refusing to restore"):
+        call_command("vault_files", "--restore", str(archive))
+
+    for name in before:
+        storage.remove(name)
+    call_command("vault_files", "--check-empty")
+    call_command("vault_files", "--restore", str(archive))
+    assert "2 encrypted files restored" in capsys.readouterr().out
+    assert file_storage.stored() == before
+    call_command("verify_vault")

@@ -21,9 +21,17 @@ class Command(BaseCommand):
         mode = parser.add_mutually_exclusive_group(required=True)
         mode.add_argument("--out", type=Path, help="write the files into this .tar.gz")
         mode.add_argument("--restore", type=Path, help="put the files of this .tar.gz back")
+        mode.add_argument(
+            "--check-empty",
+            action="store_true",
+            help="fail unless the storage holds no file (restore.sh asks before it restores)",
+        )
 
-    def handle(self, *args, out, restore, **options):
-        if out:
+    def handle(self, *args, out, restore, check_empty, **options):
+        if check_empty:
+            self._refuse_unless_empty()
+            self.stdout.write("the file storage is empty")
+        elif out:
             count = self._export(out)
             self.stdout.write(f"{count} encrypted files written to {out}")
         else:
@@ -42,13 +50,16 @@ class Command(BaseCommand):
                 archive.addfile(info, BytesIO(blob))
         return len(names)
 
-    def _restore(self, source: Path) -> int:
+    def _refuse_unless_empty(self) -> None:
         present = storage.names()
         if present:
             raise CommandError(
                 f"refusing to restore: the file storage already holds {len(present)} files "
                 "(restore into an empty directory or bucket)"
             )
+
+    def _restore(self, source: Path) -> int:
+        self._refuse_unless_empty()
         count = 0
         with tarfile.open(source, "r:gz") as archive:
             for member in archive:
