@@ -191,11 +191,54 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
-# Attachments are stored encrypted under here and never served from a public URL.
+# Encrypted files (evidence, case documents) go through the storage named "vault": the local
+# filesystem under TIPLINE_ATTACHMENT_DIR (default: one host), or S3-compatible object storage
+# with TIPLINE_FILE_STORAGE=s3 (several hosts: deploy/MULTI-HOST.md). Never served from a URL.
 TIPLINE_ATTACHMENT_DIR = Path(env_str("TIPLINE_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
+TIPLINE_FILE_STORAGE = (env_str("TIPLINE_FILE_STORAGE", "local") or "local").strip().lower()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "vault": {"BACKEND": "vault.storage.LocalFileStorage"},
+}
+if TIPLINE_FILE_STORAGE == "s3":
+    from botocore.config import Config as BotoConfig  # only where S3 is used
+
+    for _name in ("AWS_STORAGE_BUCKET_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        if not (env_str(_name) or "").strip():
+            raise ImproperlyConfigured(f"{_name} is required when TIPLINE_FILE_STORAGE=s3")
+    _endpoint = (env_str("AWS_S3_ENDPOINT_URL") or "").strip() or None
+    if _endpoint and not _endpoint.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ENDPOINT_URL must start with https:// (or http://); got {_endpoint!r}"
+        )
+    STORAGES["vault"] = {
+        "BACKEND": "vault.s3.S3FileStorage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME").strip(),
+            "access_key": env_str("AWS_ACCESS_KEY_ID").strip(),
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY"),
+            "endpoint_url": _endpoint,
+            "region_name": (env_str("AWS_S3_REGION_NAME") or "").strip() or None,
+            # S3-compatible servers on a host name or address of their own (MinIO, SeaweedFS,
+            # Ceph) take the bucket in the path; AWS itself takes it in the host name.
+            "addressing_style": "path" if _endpoint else None,
+            "client_config": BotoConfig(
+                connect_timeout=2,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
+                signature_version="s3v4",
+            ),
+        },
+    }
+elif TIPLINE_FILE_STORAGE != "local":
+    raise ImproperlyConfigured(
+        f"TIPLINE_FILE_STORAGE must be local or s3; got {TIPLINE_FILE_STORAGE!r}"
+    )
 TIPLINE_ATTACHMENT_MAX_BYTES = env_int("TIPLINE_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 TIPLINE_ATTACHMENT_MAX_COUNT = env_int("TIPLINE_ATTACHMENT_MAX_COUNT", 5, minimum=0)
-# /healthz?deep=1 fails its storage check when the evidence disk has less free space than this.
+# /healthz?deep=1 fails its storage check when the evidence disk has less free space than this
+# (local storage; with S3 it checks that the bucket answers).
 TIPLINE_ATTACHMENT_MIN_FREE_MB = env_int("TIPLINE_ATTACHMENT_MIN_FREE_MB", 1024, minimum=0)
 TIPLINE_STRIP_METADATA = env_bool("TIPLINE_STRIP_METADATA", True)
 # All files of one request together, and all evidence one report may hold (follow-ups included).

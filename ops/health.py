@@ -10,9 +10,7 @@ verified administrator, or ``Authorization: Bearer $TIPLINE_HEALTH_TOKEN`` for m
 
 import hmac
 import logging
-import shutil
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app
+from vault import storage
 from vault.keyring import get_keyring
 
 from .backlog import backlog
@@ -67,16 +66,10 @@ def _broker():
 
 
 def _attachment_storage():
-    """Free space where the encrypted files are written: below the threshold a full disk is
-    near, and reports with evidence would be refused."""
-    directory = Path(settings.TIPLINE_ATTACHMENT_DIR)
-    while not directory.exists() and directory != directory.parent:
-        directory = directory.parent  # not created yet: the disk it will be created on
-    free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
-    minimum = settings.TIPLINE_ATTACHMENT_MIN_FREE_MB
-    if free_mb < minimum:
-        raise RuntimeError(f"{free_mb} MB free, below TIPLINE_ATTACHMENT_MIN_FREE_MB={minimum}")
-    return f"ok: {free_mb} MB free"
+    """Where the encrypted files go can take them: enough free space on the local disk (below
+    the threshold a full disk is near, and reports with evidence would be refused), or, with
+    object storage, the bucket answers."""
+    return storage.check()
 
 
 SHALLOW = {"database": _database, "cache": _cache, "key_ring": _key_ring}

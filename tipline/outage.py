@@ -1,4 +1,5 @@
-"""When a part the request needs is down: the database (503, retry) or the evidence disk (507).
+"""When a part the request needs is down: the database (503, retry), the evidence disk (507) or
+the object storage of the evidence (503, retry).
 
 The answer never needs the database: the page is rendered without context processors (no user,
 no session, no inbox count) from what the request itself holds, and it keeps the text the person
@@ -16,6 +17,8 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
+
+from vault import storage
 
 from . import extensions, submissions
 from .forms import FollowUpForm, ReceiptForm, ReportForm
@@ -46,6 +49,23 @@ def disk_full(exc: BaseException | None) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def storage_unreachable(exc: BaseException | None) -> bool:
+    """Whether the exception says the object storage of the encrypted files did not answer
+    (TIPLINE_FILE_STORAGE=s3: no local disk fills up there, but the bucket can be away)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, storage.StorageUnavailable):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def cannot_store_files(exc: BaseException | None) -> bool:
+    """The evidence storage cannot take files now (disk full, or object storage away): a report
+    can still be sent without its files, and the files added later with the receipt."""
+    return disk_full(exc) or storage_unreachable(exc)
 
 
 def _field(name: str):
@@ -120,11 +140,32 @@ def database_unavailable(request):
     return response
 
 
-def storage_full_message() -> str:
+def storage_full_message(exc: BaseException | None = None) -> str:
+    if storage_unreachable(exc):
+        return _(
+            "The storage for evidence files cannot be reached right now, so nothing was saved. "
+            "You can send it now without the files, and add them later with your receipt; or "
+            "try again later."
+        )
     return _(
         "The storage for evidence files is full right now, so nothing was saved. You can send "
         "it now without the files, and add them later with your receipt; or try again later."
     )
+
+
+def storage_unavailable(request):
+    response = _page(
+        request,
+        503,
+        _("Temporarily unavailable"),
+        _(
+            "The storage for evidence files cannot be reached right now, so your request was "
+            "not completed and nothing was saved. Please try again in a minute."
+        ),
+        _("What you typed is kept below."),
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def storage_full(request):
@@ -160,4 +201,7 @@ def for_exception(request, exception):
     if disk_full(exception):
         log.warning("evidence storage full", extra={"error": "ENOSPC"})
         return storage_full(request)
+    if storage_unreachable(exception):
+        log.warning("evidence storage unreachable", extra={"error": type(exception).__name__})
+        return storage_unavailable(request)
     return None

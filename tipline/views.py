@@ -55,11 +55,22 @@ def _report_throttled(request, exc: throttle.Throttled):
     return response
 
 
-def _report_storage_full(request):
-    """The evidence disk is full: nothing was filed (no row, no file). The form again with
-    what was typed, offering to send it without the files now (the token is unspent)."""
-    context = {"form": _typed_report_form(request), "storage_full": True}
-    return render(request, "tipline/report_form.html", context, status=507)
+def _report_storage_full(request, exc):
+    """The evidence disk is full, or the object storage does not answer: nothing was filed (no
+    row, no file). The form again with what was typed, offering to send it without the files
+    now (the token is unspent)."""
+    unreachable = outage.storage_unreachable(exc)
+    context = {
+        "form": _typed_report_form(request),
+        "storage_full": True,
+        "storage_unreachable": unreachable,
+    }
+    response = render(
+        request, "tipline/report_form.html", context, status=503 if unreachable else 507
+    )
+    if unreachable:
+        response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response
 
 
 def _already_received(request, at):
@@ -109,10 +120,10 @@ def report(request):
     except submissions.AlreadySubmitted as exc:  # a parallel post of the same form won
         return _already_received(request, exc.at)
     except OSError as exc:
-        if not outage.disk_full(exc):
+        if not outage.cannot_store_files(exc):
             raise
-        log.warning("evidence storage full", extra={"error": "ENOSPC"})
-        return _report_storage_full(request)
+        log.warning("evidence storage cannot take files", extra={"error": type(exc).__name__})
+        return _report_storage_full(request, exc)
     # Rendered straight from the POST, never redirected: the receipt exists only in this response.
     return render(
         request,
@@ -223,11 +234,12 @@ def _followup(request):
         form.add_error("evidence", str(exc))
         return _status_page(request, report, receipt, followup_form=form, status=400)
     except OSError as exc:
-        if not outage.disk_full(exc):
+        if not outage.cannot_store_files(exc):
             raise
-        log.warning("evidence storage full", extra={"error": "ENOSPC"})
-        form.add_error("evidence", outage.storage_full_message())
-        return _status_page(request, report, receipt, followup_form=form, status=507)
+        log.warning("evidence storage cannot take files", extra={"error": type(exc).__name__})
+        form.add_error("evidence", outage.storage_full_message(exc))
+        status = 503 if outage.storage_unreachable(exc) else 507
+        return _status_page(request, report, receipt, followup_form=form, status=status)
     return _status_page(request, report, receipt, added=True)
 
 

@@ -84,12 +84,27 @@ class KeyRing:
                 f"key-encryption key version {version} is not in the key ring"
             ) from None
 
-    def add_kek(self) -> int:
-        """Add a new KEK version and make it current; old versions stay to unwrap old keys."""
+    def add_kek(self, *, make_current: bool = True) -> int:
+        """Add a new KEK version and make it current; old versions stay to unwrap old keys.
+        With ``make_current=False`` the key is only staged: every host can open what it will
+        wrap once it is made current (``activate``), after the ring went to every host."""
         version = max(self.keks) + 1
         self.keks[version] = secrets.token_bytes(32)
-        self.current_kek = version
+        if make_current:
+            self.current_kek = version
         return version
+
+    @property
+    def staged(self) -> list[int]:
+        """Versions added but not yet used (newer than the current one)."""
+        return sorted(v for v in self.keks if v > self.current_kek)
+
+    def activate(self) -> int:
+        """Make the newest staged version current."""
+        if not self.staged:
+            raise KeyRingError("no staged key-encryption key to make current")
+        self.current_kek = self.staged[-1]
+        return self.current_kek
 
     @property
     def signing_private_key(self) -> Ed25519PrivateKey:
@@ -177,23 +192,27 @@ def load(path: str | Path, *, autocreate: bool = False) -> KeyRing:
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str, autocreate: bool, mtime_ns: int) -> KeyRing:
+def _cached(path: str, autocreate: bool, stamp: tuple) -> KeyRing:
     return load(path, autocreate=autocreate)
 
 
 def get_keyring() -> KeyRing:
-    """The configured key ring, re-read when its file changes (e.g. after rotate_keys), so
-    running web and worker processes pick up a new key-encryption key without a restart."""
+    """The configured key ring, re-read when its file changes, so running web and worker
+    processes pick up a new key-encryption key without a restart: after rotate_keys on this
+    host, or when an operator installs a new ring copied from another host (written beside the
+    old one and renamed over it: deploy/MULTI-HOST.md). One stat() per call; the file's
+    modification time, inode and size together say whether it changed."""
     from django.conf import settings
 
     path = settings.TIPLINE_KEYS_FILE
     if not path:
         raise KeyRingError(MISSING)
     try:
-        mtime_ns = os.stat(path).st_mtime_ns
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
     except FileNotFoundError:
-        mtime_ns = 0
-    return _cached(path, settings.TIPLINE_KEYS_AUTOCREATE, mtime_ns)
+        stamp = (0, 0, 0)
+    return _cached(path, settings.TIPLINE_KEYS_AUTOCREATE, stamp)
 
 
 def reset_cache() -> None:

@@ -26,6 +26,7 @@ from tipline.attachments import sanitize
 from tipline.models import Attachment, ReporterIdentity
 from vault import storage
 
+from ..conftest import s3_storage
 from ..pg import database_url
 from ..tipline.helpers import VALID_ID, jpeg_with_gps
 
@@ -245,3 +246,47 @@ def test_no_backup_made_after_shredding_holds_the_identity(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "audit chain intact" in done.stdout
+
+
+@pytest.mark.s3
+def test_backup_then_restore_with_files_in_s3(tmp_path, township, restored_db, seaweed, settings):
+    """The bucket is part of the backup: backup.sh copies its objects into files.tar.gz
+    (manage.py vault_files --out) and restore.sh puts them into an empty bucket, where
+    verify_vault opens every sealed row; the objects come back byte for byte."""
+    source = seaweed.new_bucket("backup")
+    settings.STORAGES = {**settings.STORAGES, "vault": s3_storage(seaweed, source)}
+    report, _receipt = services.create_report(
+        services.ReportInput(
+            category="sex_determination",
+            township_id=township.id,
+            description="备份测试：对象存储里的证据。",
+            reporter_name=NAME,
+        ),
+        files=[sanitize(jpeg_with_gps(), max_bytes=1024 * 1024)],
+    )
+    photo = Attachment.objects.get(report=report)
+    objects = seaweed.objects(source)
+    assert set(objects) == {f"{photo.pk}.bin"}
+
+    made = run(
+        "backup.sh",
+        tmp_path / "backups",
+        env=base_env(DATABASE_URL=database_url(), **seaweed.env(source)),
+    )
+    assert made.returncode == 0, made.stderr
+    backup_dir = Path(made.stdout.strip().splitlines()[-1])
+    assert {p.name for p in backup_dir.iterdir()} == {"database.dump", "files.tar.gz", "SHA256SUMS"}
+
+    target = seaweed.new_bucket("restore")
+    var_dir = tmp_path / "var"
+    env = base_env(DATABASE_URL=restored_db, TIPLINE_VAR_DIR=str(var_dir), **seaweed.env(target))
+    done = run("restore.sh", backup_dir, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 encrypted files restored" in done.stdout
+    assert "Every sealed row opens with this key ring." in done.stdout
+    assert seaweed.objects(target) == objects
+    # Nothing of it under the restoring host's var directory: only the bucket holds files.
+    assert [p for p in var_dir.rglob("*") if p.is_file()] == []
+
+    again = run("restore.sh", backup_dir, env=env)
+    assert again.returncode != 0 and "refusing to restore" in again.stderr

@@ -1,6 +1,7 @@
 """Key ring files, generate_keys and rotate_keys."""
 
 import json
+import os
 import shutil
 import stat
 
@@ -206,3 +207,54 @@ def test_a_ring_written_before_the_backup_code_key_derives_a_stable_one(tmp_path
     assert len(old.backup_code_key) == 32
     assert old.backup_code_key == KeyRing.from_json(json.dumps(data)).backup_code_key
     assert old.backup_code_key not in (old.blind_index_key, ring.backup_code_key)
+
+
+# --- several hosts: stage, copy, activate; running processes re-read the ring ------------------
+
+
+def _install(ring: KeyRing, path, *, mtime_ns=None):
+    """As an operator installs a ring copied from another host: beside the old, renamed over."""
+    tmp = path.with_name(".keys.json.new")
+    ring.save(tmp)
+    if mtime_ns is not None:  # a copy that kept the old file's time (rsync -t, cp -p)
+        os.utime(tmp, ns=(mtime_ns, mtime_ns))
+    os.replace(tmp, path)
+
+
+def test_a_running_process_picks_up_a_ring_with_an_added_key(ring_file):
+    before = keyring.get_keyring()
+    assert set(before.keks) == {1}
+    copied = KeyRing.from_json(ring_file.read_text())
+    copied.add_kek(make_current=False)
+    # Even with the same modification time: the rename gives it another inode (and size).
+    _install(copied, ring_file, mtime_ns=ring_file.stat().st_mtime_ns)
+    after = keyring.get_keyring()  # no reset_cache(): what a running process does
+    assert set(after.keks) == {1, 2} and after.current_kek == 1
+
+
+def test_stage_adds_a_key_that_is_not_used_until_activated(
+    sealed_rows, ring_file, capsys, make_report
+):
+    call_command("rotate_keys", "--stage")
+    assert "Staged key-encryption key version 2" in capsys.readouterr().out
+    ring = KeyRing.from_json(ring_file.read_text())
+    assert set(ring.keks) == {1, 2} and ring.current_kek == 1 and ring.staged == [2]
+    assert {v for v, _ in snapshot().values()} == {1}  # nothing re-wrapped yet
+    report, _ = make_report(reporter_phone="13900003333")
+    assert ReporterIdentity.objects.get(report=report).kek_version == 1  # not used yet
+
+    call_command("rotate_keys", "--activate")
+    out = capsys.readouterr().out
+    assert "Key-encryption key version 2 is now current" in out
+    assert "Re-wrapped 5 data keys under version 2" in out
+    assert KeyRing.from_json(ring_file.read_text()).current_kek == 2
+    assert {v for v, _ in snapshot().values()} == {2}
+    call_command("verify_vault")
+
+
+def test_activate_without_a_staged_key_is_refused_and_changes_nothing(sealed_rows, ring_file):
+    before = ring_file.read_bytes()
+    with pytest.raises(CommandError, match="rotate_keys --stage first"):
+        call_command("rotate_keys", "--activate")
+    assert ring_file.read_bytes() == before
+    assert {v for v, _ in snapshot().values()} == {1}

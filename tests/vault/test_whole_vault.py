@@ -127,7 +127,9 @@ def _all_rows():
     return [row for model in sealed_models() for row in model.objects.all()]
 
 
-def test_rotate_then_every_row_of_every_sealed_model_opens(planted, ring_file, capsys):
+def test_rotate_then_every_row_of_every_sealed_model_opens(
+    file_storage, planted, ring_file, capsys
+):
     before = {(type(r), r.pk): bytes(r.wrapped_key) for r in _all_rows()}
     files = {r.pk: storage.read(r) for r in _all_rows() if r.HAS_FILE}
     assert files, "no encrypted file was planted"

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from vault.crypto import DecryptionError
 from vault.models import sealed_models
+from vault.storage import StorageUnavailable
 
 
 class Command(BaseCommand):
@@ -22,6 +23,11 @@ class Command(BaseCommand):
                     checked += row.open_everything()
                 except (DecryptionError, FileNotFoundError) as exc:
                     failures.append(f"{model._meta.label} {row.pk}: {exc.__class__.__name__}")
+                except StorageUnavailable as exc:
+                    raise CommandError(
+                        f"the file storage does not answer ({exc.strerror}): nothing was "
+                        "checked past this point; try again when it is back"
+                    ) from None
             self.stdout.write(
                 f"  {model._meta.label}: {rows} rows, {checked} ciphertexts opened, "
                 f"{shredded} shredded"
