@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from org.models import Township
 from vault.keyring import get_keyring
 
-from . import extensions, outage, receipts, services, submissions, throttle
+from . import extensions, outage, receipts, resubmission, services, submissions, throttle
 from .forms import FollowUpForm, ReceiptForm, ReportForm, VerifyForm
 from .models import Channel
 
@@ -95,6 +95,11 @@ def report(request):
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "tipline/report_form.html", {"form": form}, status=400)
+    # The same report again from this browser (Back after filing, then Send): answered as a
+    # reload is, before it counts as a filing.
+    data = form.cleaned_data
+    if at := resubmission.filed_at(request, data["category"], data["description"]):
+        return _already_received(request, at)
     try:
         throttle.admit_filing(request.client_bucket)
     except throttle.Throttled as exc:
@@ -113,11 +118,17 @@ def report(request):
             raise
         log.warning("evidence storage full", extra={"error": "ENOSPC"})
         return _report_storage_full(request)
+    resubmission.remember(request, report.category, report.description, report.received_at)
     # Rendered straight from the POST, never redirected: the receipt exists only in this response.
     return render(
         request,
         "tipline/receipt_issued.html",
-        {"receipt": receipt, "grouped": receipts.grouped(receipt), "report": report},
+        {
+            "receipt": receipt,
+            "grouped": receipts.grouped(receipt),
+            "report": report,
+            "next_steps": services.next_steps(report),  # when to come back
+        },
     )
 
 
