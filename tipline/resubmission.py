@@ -21,10 +21,11 @@ _SALT = "tipline.resubmission"
 
 def fingerprint(category, description) -> str:
     """A keyed hash of what makes two reports the same: category and description, compared
-    without invisible characters, width variants and differences in spacing."""
+    without invisible characters, width variants and spacing (Chinese text has no spaces to
+    lose: a line break added or a space removed leaves it the same report)."""
     text = unicodedata.normalize("NFKC", clean_text(str(description or ""), multiline=True))
-    text = " ".join(text.split())
-    return salted_hmac(_SALT, f"{category}\n{text}").hexdigest()
+    text = "".join(text.split())
+    return salted_hmac(_SALT, f"{category}\n{text}", algorithm="sha256").hexdigest()
 
 
 def _recent(session, now: datetime) -> list[list[str]]:
