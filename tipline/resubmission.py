@@ -1,22 +1,28 @@
-"""The same report sent again from the same browser session (Back after filing, then Send): the
-first one was filed, so the second is answered as a reload is, without a second report.
+"""The same report sent again from the same browser (Back after filing, then Send): the first
+one was filed, so the second is answered as a reload is, without a second report.
 
 The form's one-time token cannot see this: going Back loads a fresh form with a fresh token. So
-the session remembers, for a short window, a keyed hash of each report's normalised category
-and description (never the text), with the time it was filed.
+the browser keeps, for a short window, a keyed hash of each report's normalised category and
+description (never the text) with the time it was filed, in a signed cookie of its own: a
+public visitor still gets no server-side session, nothing of it is stored here, and the cookie
+expires with the window (and with the browser session).
 """
 
+import json
 import unicodedata
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .text import clean_text
 
 WINDOW = timedelta(minutes=10)
-SESSION_KEY = "tipline_filed"  # [[hash, ISO time filed], …] of this session's recent reports
+COOKIE = "tipline_filed"  # [[hash, ISO time filed], …] of this browser's recent reports
 _SALT = "tipline.resubmission"
+_KEEP = 5  # entries at most: a cookie stays small
 
 
 def fingerprint(category, description) -> str:
@@ -28,34 +34,46 @@ def fingerprint(category, description) -> str:
     return salted_hmac(_SALT, f"{category}\n{text}", algorithm="sha256").hexdigest()
 
 
-def _recent(session, now: datetime) -> list[list[str]]:
+def recent(request, now: datetime | None = None) -> list[list[str]]:
+    """This browser's reports filed within the window, as [hash, ISO time]; a missing, forged,
+    old or malformed cookie counts as none, never as an error."""
+    now = now or timezone.now()
+    try:
+        raw = request.get_signed_cookie(COOKIE, salt=_SALT, max_age=int(WINDOW.total_seconds()))
+        entries = json.loads(raw)
+    except (KeyError, signing.BadSignature, ValueError):
+        return []
     kept = []
-    for entry in session.get(SESSION_KEY, []):
+    for entry in entries if isinstance(entries, list) else []:
         try:
             digest, at = entry
             filed = datetime.fromisoformat(at)
         except (TypeError, ValueError):
-            continue  # a malformed entry is forgotten, never an error
-        if now - filed <= WINDOW:
+            continue
+        if isinstance(digest, str) and filed.tzinfo and now - filed <= WINDOW:
             kept.append([digest, at])
     return kept
 
 
 def filed_at(request, category, description) -> datetime | None:
-    """When this session filed the same report within the window, or None."""
+    """When this browser filed the same report within the window, or None."""
     digest = fingerprint(category, description)
-    for seen, at in _recent(request.session, timezone.now()):
+    for seen, at in recent(request):
         if seen == digest:
             return datetime.fromisoformat(at)
     return None
 
 
-def remember(request, category, description, at: datetime) -> None:
-    """Note a filed report in the session. A visitor's session lasts until the browser closes
-    (a signed-in staff member's keeps its own expiry)."""
-    session = request.session
-    recent = _recent(session, timezone.now())
-    recent.append([fingerprint(category, description), at.isoformat()])
-    session[SESSION_KEY] = recent
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
-        session.set_expiry(0)
+def remember(request, response, category, description, at: datetime) -> None:
+    """Note a filed report in the browser's cookie, for the window only."""
+    entries = [*recent(request), [fingerprint(category, description), at.isoformat()]][-_KEEP:]
+    response.set_signed_cookie(
+        COOKIE,
+        json.dumps(entries, separators=(",", ":")),
+        salt=_SALT,
+        max_age=int(WINDOW.total_seconds()),
+        path="/report/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )

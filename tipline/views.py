@@ -97,8 +97,9 @@ def report(request):
         return render(request, "tipline/report_form.html", {"form": form}, status=400)
     # The same report again from this browser (Back after filing, then Send): answered as a
     # reload is, before it counts as a filing.
-    data = form.cleaned_data
-    if at := resubmission.filed_at(request, data["category"], data["description"]):
+    if at := resubmission.filed_at(
+        request, form.cleaned_data["category"], form.cleaned_data["description"]
+    ):
         return _already_received(request, at)
     try:
         throttle.admit_filing(request.client_bucket)
@@ -118,9 +119,8 @@ def report(request):
             raise
         log.warning("evidence storage full", extra={"error": "ENOSPC"})
         return _report_storage_full(request)
-    resubmission.remember(request, report.category, report.description, report.received_at)
     # Rendered straight from the POST, never redirected: the receipt exists only in this response.
-    return render(
+    response = render(
         request,
         "tipline/receipt_issued.html",
         {
@@ -130,6 +130,10 @@ def report(request):
             "next_steps": services.next_steps(report),  # when to come back
         },
     )
+    resubmission.remember(
+        request, response, report.category, report.description, report.received_at
+    )
+    return response
 
 
 def _find(request, form):

@@ -1,12 +1,15 @@
 """Back after filing, then Send again: the browser loads a fresh form (a fresh one-time token),
-so the token cannot tell. The same report from the same browser session within the window is
+so the token cannot tell. The same report from the same browser within the window is
 answered as a reload is (already received), and no second report is filed."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
+from django.contrib.sessions.models import Session
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from tipline import resubmission
@@ -60,25 +63,44 @@ def test_other_text_or_category_is_another_report(client, township):
     assert Report.objects.count() == 3
 
 
+def kept(client) -> list[list[str]]:
+    """What the browser's cookie holds, as the server reads it."""
+    request = RequestFactory().get("/report/")
+    request.COOKIES[resubmission.COOKIE] = client.cookies[resubmission.COOKIE].value
+    return resubmission.recent(request)
+
+
 def test_after_the_window_the_same_text_is_a_new_report(client, township):
+    data = form_data(township)
     assert send(client, township).status_code == 200
-    session = client.session
-    [[digest, _at]] = session[resubmission.SESSION_KEY]
+    assert len(kept(client)) == 1
+    # The same cookie, its one entry filed just over the window ago.
     earlier = timezone.now() - resubmission.WINDOW - timedelta(seconds=1)
-    session[resubmission.SESSION_KEY] = [[digest, earlier.isoformat()]]
-    session.save()
+    old = HttpResponse()
+    resubmission.remember(
+        RequestFactory().get("/"), old, data["category"], data["description"], earlier
+    )
+    client.cookies[resubmission.COOKIE] = old.cookies[resubmission.COOKIE].value
     assert send(client, township).status_code == 200
     assert Report.objects.count() == 2
 
 
-def test_the_session_keeps_a_keyed_hash_never_the_text(client, township):
+def test_a_forged_cookie_is_ignored(client, township):
     assert send(client, township).status_code == 200
-    session = client.session
-    stored = str(session.load())
-    assert "诊所" not in stored and "B超" not in stored
-    [[digest, _at]] = session[resubmission.SESSION_KEY]
+    client.cookies[resubmission.COOKIE] = json.dumps(kept(client))  # the entries, unsigned
+    assert send(client, township).status_code == 200
+    assert Report.objects.count() == 2
+
+
+def test_the_browser_keeps_a_keyed_hash_for_ten_minutes_and_the_server_nothing(client, township):
+    response = send(client, township)
+    assert response.status_code == 200
+    morsel = response.cookies[resubmission.COOKIE]
+    assert morsel["max-age"] == 600 and morsel["httponly"] and morsel["path"] == "/report/"
+    assert "诊所" not in morsel.value and "B超" not in morsel.value
+    [[digest, _at]] = kept(client)
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
-    assert session.get_expire_at_browser_close()  # no lasting trace on the reporter's phone
+    assert Session.objects.count() == 0  # a public visitor never gets a session
 
 
 def test_the_receipt_says_when_to_come_back(client, township, monkeypatch):
