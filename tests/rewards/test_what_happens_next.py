@@ -54,7 +54,7 @@ def test_without_the_county_settings_the_reporter_is_told_what_to_do(client, app
     _reward, receipt = approved
     offer = client.post("/receipt/", {"receipt": receipt}).content.decode()
     payment = offer.split('id="payment-time">', 1)[1].split("</p>", 1)[0]
-    assert payment == "银行转账的申领经核对后由财务部门支付。 支付日期会显示在回执查询页面上。"
+    assert payment == "银行转账的申领经核对后由财务部门支付。支付日期会显示在回执查询页面上。"
     html = client.post(CLAIM, {"receipt": receipt, "method": "in_person"}).content.decode()
     window = html.split('id="finance-window">', 1)[1].split("</p>", 1)[0]
     assert window == "县里尚未公布财务窗口的地址和办理时间：请先向所在乡镇政府询问后再前往。"
