@@ -46,14 +46,16 @@ def quietly():
         logging.disable(previous)
 
 
-def save_receipts(lines: list[str]) -> Path | None:
+def save_receipts(lines: list[str], *, append: bool = False) -> Path | None:
     """Write the demo receipts' lines (development only: they let anyone follow the demo
-    reports); readable by the owner only."""
+    reports), readable by the owner only: a new demo starts the file again, a later run that
+    adds to an existing demo appends its new receipts."""
     if not settings.TIPLINE_DEVELOPMENT or not lines:
         return None
     path = receipts_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    mode = os.O_APPEND if append else os.O_TRUNC
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
     return path

@@ -188,7 +188,8 @@ class Command(BaseCommand):
             StaffProfile.objects.update_or_create(user=user, defaults={"unit": unit})
 
         receipts = []
-        if not Report.objects.exists():
+        self.fresh = not Report.objects.exists()  # a new demo: its receipts file starts again
+        if self.fresh:
             for code, category, text in DEMO_REPORTS:
                 _report, receipt = services.create_report(
                     services.ReportInput(
@@ -213,7 +214,8 @@ class Command(BaseCommand):
         site = settings.TIPLINE_SITE_URL.rstrip("/")
         shown = password if settings.TIPLINE_DEVELOPMENT else "(TIPLINE_DEMO_PASSWORD)"
         saved = demo_output.save_receipts(
-            [*notes, *(f"Demo report receipt (try it on /receipt/): {r}" for r in receipts)]
+            [*notes, *(f"Demo report receipt (try it on /receipt/): {r}" for r in receipts)],
+            append=not self.fresh,
         )
         out = self.stdout.write
         if mail is not None and receipts:
