@@ -126,3 +126,15 @@ def test_an_offer_left_unclaimed_reads_as_such_before_the_nightly_lapse(
     reward = approve(reward_of(penalize(investigate(report, cast, units), cast)), cast["leader"])
     Reward.objects.filter(pk=reward.pk).update(claim_due=timezone.localdate() - timedelta(days=1))
     assert seen(client, receipt)[0] == "奖励逾期未领取"
+
+
+def test_with_nothing_coming_the_page_says_so_instead_of_an_empty_list(
+    client, township, cast, units
+):
+    report, receipt = filed(township)
+    case = investigate(report, cast, units)
+    Case.objects.filter(pk=case.pk).update(state="unfounded", feedback_due=None)
+    html = client.post("/receipt/", {"receipt": receipt}).content.decode()
+    steps = html.split('id="next-steps"', 1)[1].split("</section>", 1)[0]
+    assert "目前无需您做什么：举报的新进展会显示在本页。" in steps
+    assert status_lines(html) == ["已作出处理决定"]
