@@ -22,10 +22,13 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
 		--extra prod -o requirements/prod.lock
 
+# make run PORT=8001 serves on another port (links in the demo e-mails follow it).
+PORT ?= 8000
+run: export TIPLINE_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite runs on every core (pytest-xdist, one test database and one cache database per
 # process); races on PostgreSQL and the browser run share one process (tests/conftest.py).

@@ -1,5 +1,7 @@
-"""What the reporter's receipt page says about the case their report is in: its deadlines, in
-plain words. Registered into tipline.extensions (the public intake never imports casework)."""
+"""What the reporter's receipt page says comes next in the case their report is in: its
+deadlines, in plain words. Where the report stands is the one status line
+(casework.rewards.citizen_status). Registered into tipline.extensions (the public intake never
+imports casework)."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -30,10 +32,10 @@ def next_steps(report) -> list[str]:
     if case.state == State.ARCHIVED:
         return []
     if case.feedback_given_at:
-        return [_("A decision was taken: the investigators' message tells you the outcome.")]
+        return [_("The investigators' message below tells you the outcome.")]
     if case.feedback_due:
         return [
-            _("A decision was taken. You will be told the outcome by %(date)s.")
+            _("You will be told the outcome of the case by %(date)s.")
             % {"date": case.feedback_due.isoformat()}
         ]
     return []

@@ -234,7 +234,10 @@ def assign(case_id, user, *, unit_id: int, investigator, expected_state=None) ->
             previous=before,
         )
         if investigator is not None and investigator.pk != before["investigator"]:
-            outbox.record("case.assigned", case, investigator=investigator.pk)  # notify
+            # The deadline as it stands now: the notice is written after the commit, when the
+            # case may have moved on (and have no next deadline left to name).
+            due = case.next_due.isoformat() if case.next_due else ""
+            outbox.record("case.assigned", case, investigator=investigator.pk, due=due)
     return case
 
 

@@ -7,7 +7,20 @@ from .people import display_name
 
 @admin.register(County)
 class CountyAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "finance_window_address")
+    fieldsets = (
+        (None, {"fields": ("code", "name")}),
+        (
+            _("What reporters are told when they claim a reward"),
+            {
+                "fields": (
+                    "reward_payment_working_days",
+                    "finance_window_address",
+                    "finance_window_hours",
+                )
+            },
+        ),
+    )
 
 
 @admin.register(Township)

@@ -8,6 +8,28 @@ from django.utils.translation import gettext_lazy as _
 class County(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # What a reporter is told when claiming a reward (set by the county's administrator in the
+    # admin; the public pages say something sensible while they are empty).
+    finance_window_address = models.CharField(
+        _("finance window address"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Where a reporter collects a reward in person, as the reporter should read it."
+        ),
+    )
+    finance_window_hours = models.CharField(
+        _("finance window opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: Monday to Friday 9:00-12:00 and 14:00-17:00, except holidays."),
+    )
+    reward_payment_working_days = models.PositiveSmallIntegerField(
+        _("reward paid within (working days)"),
+        null=True,
+        blank=True,
+        help_text=_("How many working days after a claim finance pays a reward by bank transfer."),
+    )
 
     class Meta:
         verbose_name = _("county")

@@ -43,6 +43,8 @@ ROLE_PERMISSIONS = {
     ADMINISTRATOR: [
         *_VIEW,
         "casework.view_audit",
+        "org.view_county",
+        "org.change_county",  # the finance window and payment time told to reporters
         "org.add_township",
         "org.change_township",
         "org.add_unit",

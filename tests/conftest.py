@@ -47,6 +47,7 @@ def isolated_secrets(settings, tmp_path, _session_keys):
     settings.TIPLINE_KEYS_FILE = str(_session_keys)
     settings.TIPLINE_KEYS_AUTOCREATE = False
     settings.TIPLINE_ATTACHMENT_DIR = tmp_path / "attachments"
+    settings.VAR_DIR = tmp_path / "var"  # seed_demo's receipts file and mail, never the checkout's
     keyring.reset_cache()
     cache.clear()
     ring = _session_keys.read_bytes()

@@ -11,6 +11,9 @@ intake importing them (casework registers into these from its AppConfig.ready())
 - A *reward terms provider* says what the reward policy in force promises, for the public pages
   (``terms() -> list[RewardTerms]``, one per county, or one for all when they agree). The public
   pages print no amount of their own: without a provider they name none.
+- A *status provider* derives the one status the reporter reads from the report and what the
+  layers above know of it (its case, its reward): ``status(report) -> (code, label)``. Without
+  one, the report's own status is shown.
 - An *API status field* adds one key to ``POST /api/v1/receipt/status``: ``value(report)`` gives
   its JSON value (None → null) and ``schema`` its OpenAPI schema, so the document stays as strict
   as the server.
@@ -25,6 +28,7 @@ _fields: dict[str, "StatusField"] = {}
 _next_steps: dict[str, Callable] = {}
 _forms: list[type] = []
 _reward_terms: dict[str, Callable] = {}
+_status: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,18 @@ class StatusField:
 def register_status_section(name: str, render: Callable) -> None:
     """Register (or replace, so a second ready() is harmless) a receipt-page section."""
     _sections[name] = render
+
+
+def register_status(provider: Callable) -> None:
+    """Register (or replace: there is one status) the provider of the reporter's status."""
+    _status[:] = [provider]
+
+
+def status(report) -> tuple[str, str]:
+    """(code, label) of the one status the reporter reads."""
+    if _status:
+        return _status[0](report)
+    return report.status, str(report.get_status_display())
 
 
 def register_next_steps(name: str, lines: Callable) -> None:

@@ -223,16 +223,19 @@ def next_steps(report: Report) -> list[str]:
     elif report.status in (Report.Status.REJECTED, Report.Status.CLOSED):
         return [closed_message(report)]
     else:
-        lines = [_("Your report was accepted and is being investigated.")]
+        lines = []  # the status line says where it stands; the case says what comes next
     return lines + extensions.next_steps(report)
 
 
 def reporter_view(report: Report) -> dict:
-    """What a reporter may see of their report: status and the messages meant for them."""
+    """What a reporter may see of their report: its one status (derived from the report, its
+    case and its reward by the registered provider) and the messages meant for them."""
     messages = report.messages.filter(visible_to_reporter=True).prefetch_related("attachments")
+    stage, label = extensions.status(report)
     return {
         "status": report.status,
-        "status_label": str(report.get_status_display()),
+        "stage": stage,
+        "status_label": label,
         "received_at": report.received_at,
         "category": str(report.get_category_display()),
         "township": report.township.name,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from org.models import Township
 from vault.keyring import get_keyring
 
-from . import extensions, outage, receipts, services, submissions, throttle
+from . import extensions, outage, receipts, resubmission, services, submissions, throttle
 from .forms import FollowUpForm, ReceiptForm, ReportForm, VerifyForm
 from .models import Channel
 
@@ -106,6 +106,12 @@ def report(request):
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "tipline/report_form.html", {"form": form}, status=400)
+    # The same report again from this browser (Back after filing, then Send): answered as a
+    # reload is, before it counts as a filing.
+    if at := resubmission.filed_at(
+        request, form.cleaned_data["category"], form.cleaned_data["description"]
+    ):
+        return _already_received(request, at)
     try:
         throttle.admit_filing(request.client_bucket)
     except throttle.Throttled as exc:
@@ -125,11 +131,20 @@ def report(request):
         log.warning("evidence storage cannot take files", extra={"error": type(exc).__name__})
         return _report_storage_full(request, exc)
     # Rendered straight from the POST, never redirected: the receipt exists only in this response.
-    return render(
+    response = render(
         request,
         "tipline/receipt_issued.html",
-        {"receipt": receipt, "grouped": receipts.grouped(receipt), "report": report},
+        {
+            "receipt": receipt,
+            "grouped": receipts.grouped(receipt),
+            "report": report,
+            "next_steps": services.next_steps(report),  # when to come back
+        },
     )
+    resubmission.remember(
+        request, response, report.category, report.description, report.received_at
+    )
+    return response
 
 
 def _find(request, form):

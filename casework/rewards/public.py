@@ -81,6 +81,16 @@ def visible_reward(report) -> Reward | None:
     )
 
 
+def payment_info(county) -> dict:
+    """What the county tells a reporter about being paid: within how many working days of a
+    bank claim, and the finance window's address and hours (empty when not set)."""
+    return {
+        "payment_days": county.reward_payment_working_days if county else None,
+        "window_address": county.finance_window_address if county else "",
+        "window_hours": county.finance_window_hours if county else "",
+    }
+
+
 def reporter_view(report, today: date | None = None) -> dict | None:
     reward = visible_reward(report)
     if reward is None:
@@ -101,6 +111,7 @@ def reporter_view(report, today: date | None = None) -> dict | None:
         "method": record.method if record is not None else None,
         "claimed_at": (record.changed_at or record.claimed_at) if record is not None else None,
         "paid_on": payment.paid_on if payment is not None else None,
+        **payment_info(report.township.county),
     }
 
 

@@ -16,7 +16,7 @@ from tipline.forms import ReceiptForm
 
 from . import claims, services
 from .forms import ClaimForm
-from .public import render_section, reporter_view
+from .public import payment_info, render_section, reporter_view
 
 
 def _throttled(request, exc):
@@ -41,7 +41,13 @@ def _already(request, view, receipt):
     return render(
         request,
         "rewards/claim_done.html",
-        {"already": True, "r": view, "reward": view and view["reward"], "receipt": receipt},
+        {
+            "already": True,
+            "r": view,
+            "reward": view and view["reward"],
+            "receipt": receipt,
+            "pay": view and payment_info(view["reward"].township.county),
+        },
         status=409,
     )
 
@@ -110,5 +116,6 @@ def claim(request):
             "reward": result.reward,
             "code": claims.grouped_code(result.claim_code) if result.claim_code else "",
             "receipt": receipt,
+            "pay": payment_info(report.township.county),
         },
     )

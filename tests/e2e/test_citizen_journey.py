@@ -173,3 +173,27 @@ def test_header_button_switches_to_english(live_server, e2e_township, page):
     # The choice sticks for the next page.
     page.goto(live_server.url + "/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_back_after_filing_then_send_again_files_once(live_server, e2e_township, page):
+    """Back from the receipt loads a fresh form (a fresh one-time token); sending the same
+    report again from this browser within the window is answered as a reload is."""
+    text = "西街药店不凭处方出售终止妊娠药品。E2E-BACK"
+
+    def fill_and_send():
+        page.locator("select[name=category]").select_option(value="abortion_drug_sale")
+        page.locator("select[name=township]").select_option(value="zhongshui")
+        page.locator("textarea[name=description]").fill(text)
+        page.locator("main form button[type=submit]").click()
+
+    page.goto(live_server.url + "/report/")
+    fill_and_send()
+    expect(page.locator("#receipt-number")).to_be_visible()
+    expect(page.locator("#next-steps")).to_contain_text("决定是否受理")
+
+    page.go_back()
+    expect(page.locator("textarea[name=description]")).to_be_visible()
+    fill_and_send()
+    expect(page.locator("#already-received")).to_be_visible()
+    expect(page.locator("#receipt-number")).to_have_count(0)
+    assert Report.objects.filter(description=text).count() == 1

@@ -106,9 +106,11 @@ def test_a_full_disk_keeps_the_text_and_files_the_report_without_the_files(
     assert Report.objects.count() == 1 and Attachment.objects.count() == 0
     assert client.post("/report/", data).status_code == 409  # and only once
 
-    full_disk()  # room again: a report with files is filed with them
+    full_disk()  # room again: a report with files is filed with them (another one: the same
+    # text again from this browser would be answered as already received)
     response = client.post(
-        "/report/", {**form_data(township, description=TYPED), "evidence": [upload()]}
+        "/report/",
+        {**form_data(township, description=TYPED + "又见一次。"), "evidence": [upload()]},
     )
     assert response.status_code == 200
     assert Attachment.objects.count() == 1

@@ -64,8 +64,10 @@ def test_each_form_gets_its_own_token(client, township):
     first = token_of(client.get("/report/").content.decode())
     second = token_of(client.get("/report/").content.decode())
     assert first != second
-    assert client.post("/report/", {**form_data(township), "submission": first}).status_code == 200
-    assert client.post("/report/", {**form_data(township), "submission": second}).status_code == 200
+    one = form_data(township, description="镇东头诊所夜里用B超鉴定胎儿性别。")
+    other = form_data(township, description="西街药店不凭处方卖打胎药。")
+    assert client.post("/report/", {**one, "submission": first}).status_code == 200
+    assert client.post("/report/", {**other, "submission": second}).status_code == 200
     assert Report.objects.count() == 2
 
 

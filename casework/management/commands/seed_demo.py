@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from casework import demo_output
 from casework.assessment import demo as assessment_demo
 from casework.demo_cases import demo_cases
 from casework.models import Case
@@ -79,7 +80,15 @@ DEMO_REPORTS = [
 ]
 
 
+# What the demo county tells a reporter who claims a reward (editable in the admin: 县).
+FINANCE_WINDOW = {
+    "finance_window_address": "示范县政务服务中心一楼12号财政窗口（人民路1号）",
+    "finance_window_hours": "周一至周五 9:00—12:00、14:00—17:00（法定节假日除外）",
+    "reward_payment_working_days": 15,
+}
+
 PRODUCTION_FLAG = "--i-know-this-is-production"
+SHOWN_RECEIPTS = 3  # printed in the closing block; all of them go to var/demo-receipts.txt
 
 
 def _password(production: bool) -> str:
@@ -117,10 +126,21 @@ class Command(BaseCommand):
             help="allow demo data under DJANGO_DEBUG=0 (needs TIPLINE_DEMO_PASSWORD)",
         )
 
-    @transaction.atomic
     def handle(self, *args, production=False, **options):
         password = _password(production)
+        notes: list[str] = []  # what the demo steps want the person to see, printed last
+        # The transaction commits inside quietly(): every notice goes out then (in this process
+        # without a broker, else by the worker), into var/mail when the console would print it.
+        with demo_output.quietly() as mail, transaction.atomic():
+            receipts = self._seed(password, notes.append)
+        self._summary(password, receipts, notes, mail)
+
+    def _seed(self, password, note) -> list[str]:
         county, _ = County.objects.get_or_create(code="demo", defaults={"name": "示范县"})
+        for field, value in FINANCE_WINDOW.items():  # what claimants are told; admin edits kept
+            if not getattr(county, field):
+                setattr(county, field, value)
+        county.save()
         townships = {}
         for code, name, phone, box in TOWNSHIPS:
             townships[code], _ = Township.objects.update_or_create(
@@ -168,7 +188,8 @@ class Command(BaseCommand):
             StaffProfile.objects.update_or_create(user=user, defaults={"unit": unit})
 
         receipts = []
-        if not Report.objects.exists():
+        self.fresh = not Report.objects.exists()  # a new demo: its receipts file starts again
+        if self.fresh:
             for code, category, text in DEMO_REPORTS:
                 _report, receipt = services.create_report(
                     services.ReportInput(
@@ -179,30 +200,55 @@ class Command(BaseCommand):
                 receipts.append(receipt)
         if not Case.objects.exists():
             receipts.extend(demo_cases(townships["zhongshui"], pay_out=pay_out))
-            demo_rewards(townships["zhongshui"], self.stdout.write)  # rewards in every state
+            demo_rewards(townships["zhongshui"], note)  # rewards in every state
         receipts.extend(assessment_demo.seed(county, townships))
         # Reminders and escalations for the overdue demo report and case (once: the scan
         # records each reminder one time only). Every notice is sent after the commit: in this
         # process without a broker, else by the worker.
         call_command("scan_deadlines", stdout=self.stdout)
 
-        self.stdout.write(
+        return receipts
+
+    def _summary(self, password, receipts, notes, mail) -> None:
+        """One short block, last: where to go, who to sign in as, which receipts to try."""
+        site = settings.TIPLINE_SITE_URL.rstrip("/")
+        shown = password if settings.TIPLINE_DEVELOPMENT else "(TIPLINE_DEMO_PASSWORD)"
+        saved = demo_output.save_receipts(
+            [*notes, *(f"Demo report receipt (try it on /receipt/): {r}" for r in receipts)],
+            append=not self.fresh,
+        )
+        out = self.stdout.write
+        if mail is not None and receipts:
+            out(f"Demo e-mails were written to {demo_output.shown_path(mail)}/ (not printed).")
+        out("")
+        out(
             self.style.SUCCESS(
                 "Demo data ready: 示范县 with 中水镇, 西山镇, 南湖街道办事处, 北山乡."
             )
         )
-        shown = password if settings.TIPLINE_DEVELOPMENT else "(TIPLINE_DEMO_PASSWORD)"
-        self.stdout.write(f"Staff users: {', '.join(STAFF)}; password: {shown}")
-        self.stdout.write(
-            "Public site: http://127.0.0.1:8000/   Staff: http://127.0.0.1:8000/staff/   "
-            "Admin: http://127.0.0.1:8000/admin/"
-        )
-        self.stdout.write(
-            "Each staff member's notifications: the inbox in the staff header (/staff/inbox/)."
-        )
-        self.stdout.write(
+        out(f"Public site: {site}/   Staff: {site}/staff/   Admin: {site}/admin/")
+        out(f"Staff users: {', '.join(STAFF)}; password: {shown}")
+        out(
             "Staff sign-in asks for a second factor: the first time, scan the QR code with an "
-            "authenticator app (or type the key shown under it) and keep the backup codes."
+            "authenticator app (or type the key shown under it) and keep the backup codes. "
+            "Notifications: the inbox in the staff header."
         )
-        for receipt in receipts:
-            self.stdout.write(f"Demo report receipt (try it on /receipt/): {receipt}")
+        for line in notes:
+            out(line)
+        if receipts and saved is not None:
+            first = ", ".join(receipts[:SHOWN_RECEIPTS])
+            out(f"Demo report receipts (try them on /receipt/): {first} …")
+            out(f"All {len(receipts)} demo receipts: {demo_output.shown_path(saved)}")
+        elif receipts:  # no file outside development: every receipt is printed, once
+            for receipt in receipts:
+                out(f"Demo report receipt (try it on /receipt/): {receipt}")
+        elif demo_output.receipts_file().exists() and settings.TIPLINE_DEVELOPMENT:
+            out(
+                "The demo data existed already, so no receipts were made; those of the run that "
+                f"made them: {demo_output.shown_path(demo_output.receipts_file())}"
+            )
+        else:
+            out(
+                "The demo data existed already, so no receipts were made; only the run that made "
+                "them printed them (a receipt is stored as a hash, never in clear)."
+            )
