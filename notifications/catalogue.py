@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casework.models import Case, IdentityRequest
+from casework.rewards.models import Reward
+from casework.rewards.states import RewardState
 from casework.steps import STEPS
 from org import roles as role
 from org.scope import staff_for_township
@@ -19,7 +21,7 @@ from tipline.models import Report
 
 from . import deadline_scan, digest
 from .models import Delivery
-from .outbox import EMAIL, Kind, Recipient, register, reporters, roles
+from .outbox import EMAIL, Kind, Recipient, no_longer, register, reporters, roles
 from .references import case_reference, report_reference
 
 # --- what a notice may say of an event's object ---------------------------------------------------
@@ -104,6 +106,16 @@ def _identity_pending(event) -> bool:
     ).exists()
 
 
+def _reward_left(state: str):
+    """``done`` of a reward notice: the reward has left ``state`` (or is gone)."""
+
+    def done(event) -> bool:
+        return not Reward.objects.filter(pk=event.object_id, state=state).exists()
+
+    done.__name__ = f"reward_left_{state}"
+    return done
+
+
 def _reporters(event):
     """The reporter of the report, or of every report of the case."""
     if event.object_type == "casework.case":
@@ -165,6 +177,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.CLERK),
             relevant=_report_still_received,
+            done=no_longer(_report_still_received),  # accepted, rejected or linked
         )
     )
     register(
@@ -189,6 +202,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             relevant=_still_awaiting,
+            done=no_longer(_still_awaiting),  # decided (or sent back) by anyone
             context=_awaiting_context,
         )
     )
@@ -203,6 +217,7 @@ def register_all() -> None:
             ),
             recipients=_custodians,
             relevant=_identity_pending,
+            done=no_longer(_identity_pending),
         )
     )
     register(reporter_kind("reporter.news", gettext_lazy("News for the reporter")))
@@ -233,6 +248,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             channels=(EMAIL,),
+            done=_reward_left(RewardState.PROPOSED),  # approved or cancelled
         )
     )
     register(
@@ -245,6 +261,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.FINANCE),
             channels=(EMAIL,),
+            done=_reward_left(RewardState.CLAIMED),  # paid or cancelled
         )
     )
     register(reporter_kind("reward.offered", gettext_lazy("A reward offered to the reporter")))

@@ -112,7 +112,6 @@ def reward_detail(request, pk):
         "cancel_form": CancelForm(auto_id="id_cancel_%s"),
         "claim": record,
         "payment": getattr(reward, "payment", None),
-        "can_pay": user.has_perm(PERM_PAY) and reward.state == RewardState.CLAIMED,
     }
     return render(request, "rewards/reward_detail.html", context)
 
@@ -318,12 +317,13 @@ def reward_propose(request, case_pk):
 @perm_required(PERM_MARK)
 def report_marks(request, pk):
     report = access.get_report(request.user, pk, perm=PERM_MARK)
-    form = MarksForm(request.POST)
+    form = MarksForm(request.POST, report=report)
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
     only = request.POST.get("only")
     names = [only] if only in services.MARKS else list(services.MARKS)
+    names = [name for name in names if name in form.fields]  # the form offers what applies
     attempt(
         request,
         services.mark_report,

@@ -47,6 +47,9 @@ class Kind:
     # (event) -> {"reference": …, "link": …, …}: overrides what the delivery layer works out
     # from the event's object.
     context: Callable[[Any], dict] | None = None
+    # (event) -> True once the task the notice asks for is done (the report was triaged, the
+    # reward approved): its unread inbox notices are then settled (notifications.inbox.settle).
+    done: Callable[[Any], bool] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -68,6 +71,17 @@ def get(name: str) -> Kind:
         return KINDS[name]
     except KeyError:
         raise UnknownKind(f"{name!r} is not a registered notification kind") from None
+
+
+def no_longer(relevant: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A kind's ``done`` for a notice whose task is done once the event is no longer relevant
+    (the report is no longer awaiting review, the request no longer pending)."""
+
+    def done(event) -> bool:
+        return not relevant(event)
+
+    done.__name__ = f"no_longer{relevant.__name__}"
+    return done
 
 
 def staff_kinds() -> list[Kind]:
