@@ -97,7 +97,8 @@ class CancelForm(forms.Form):
 class PayForm(forms.Form):
     voucher_number = forms.CharField(label=_("Payment voucher number"), max_length=60)
     paid_on = forms.DateField(
-        label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label=_("Paid on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=None,
     )
     claim_code = forms.CharField(
