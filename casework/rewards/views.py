@@ -322,15 +322,19 @@ def report_marks(request, pk):
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
     only = request.POST.get("only")
-    names = [only] if only in services.MARKS else list(services.MARKS)
-    names = [name for name in names if name in form.fields]  # the form offers what applies
+    if only in services.MARKS:
+        # One mark set by its own button; one the form does not offer for this report (the
+        # receipt of an online report) is asked of the service, which says why not.
+        marks = {only: form.cleaned_data.get(only, True)}
+    else:
+        marks = {name: form.cleaned_data[name] for name in services.MARKS if name in form.fields}
     attempt(
         request,
         services.mark_report,
         report.pk,
         request.user,
         note=None if only else form.cleaned_data["note"],
-        **{name: form.cleaned_data[name] for name in names},
+        **marks,
         success=_("Saved. Marks bear on a reward proposed from now on."),
     )
     return redirect("staff:report", pk=report.pk)
