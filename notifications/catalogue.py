@@ -21,7 +21,7 @@ from tipline.models import Report
 
 from . import deadline_scan, digest
 from .models import Delivery
-from .outbox import EMAIL, Kind, Recipient, no_longer, register, reporters, roles
+from .outbox import EMAIL, Kind, Recipient, object_left, register, reporters, roles
 from .references import case_reference, report_reference
 
 # --- what a notice may say of an event's object ---------------------------------------------------
@@ -45,6 +45,13 @@ def describe(event) -> dict:
             out["reference"] = report_reference(report)
             out["link"] = reverse("staff:report", args=[report.pk])
             out["due"] = report.acceptance_due or ""
+    elif kind == "rewards.reward":
+        # The case's reference, and the reward's own page: finance, who is told of claims,
+        # opens rewards, not cases.
+        reward = Reward.objects.select_related("case").filter(pk=pk).first()
+        if reward is not None:
+            out.update(_case_context(reward.case))
+            out["link"] = reverse("staff:reward", args=[reward.pk])
     elif kind == "casework.case" or event.data.get("case"):
         case = Case.objects.filter(pk=pk if kind == "casework.case" else event.data["case"]).first()
         if case is not None:
@@ -84,6 +91,17 @@ def _still_awaiting(event) -> bool:
     return Case.objects.filter(pk=event.object_id, state=event.data.get("state")).exists()
 
 
+def _decided(events) -> set:
+    """``done`` of "awaits your decision": the case has left the state it waited in."""
+    states = dict(
+        Case.objects.filter(pk__in={e.object_id for e in events}).values_list("pk", "state")
+    )
+    return {e.pk for e in events if states.get(int(e.object_id)) != e.data.get("state")}
+
+
+_decided.bulk = True
+
+
 def _awaiting_context(event) -> dict:
     names = [str(STEPS[n].label) for n in event.data.get("steps", []) if n in STEPS]
     return {"steps": "、".join(names)}
@@ -104,16 +122,6 @@ def _identity_pending(event) -> bool:
     return IdentityRequest.objects.filter(
         pk=event.object_id, status=IdentityRequest.Status.PENDING
     ).exists()
-
-
-def _reward_left(state: str):
-    """``done`` of a reward notice: the reward has left ``state`` (or is gone)."""
-
-    def done(event) -> bool:
-        return not Reward.objects.filter(pk=event.object_id, state=state).exists()
-
-    done.__name__ = f"reward_left_{state}"
-    return done
 
 
 def _reporters(event):
@@ -177,7 +185,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.CLERK),
             relevant=_report_still_received,
-            done=no_longer(_report_still_received),  # accepted, rejected or linked
+            done=object_left(Report, status=Report.Status.RECEIVED),  # accepted, rejected, linked
         )
     )
     register(
@@ -202,7 +210,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             relevant=_still_awaiting,
-            done=no_longer(_still_awaiting),  # decided (or sent back) by anyone
+            done=_decided,  # by anyone
             context=_awaiting_context,
         )
     )
@@ -217,7 +225,7 @@ def register_all() -> None:
             ),
             recipients=_custodians,
             relevant=_identity_pending,
-            done=no_longer(_identity_pending),
+            done=object_left(IdentityRequest, status=IdentityRequest.Status.PENDING),
         )
     )
     register(reporter_kind("reporter.news", gettext_lazy("News for the reporter")))
@@ -248,7 +256,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             channels=(EMAIL,),
-            done=_reward_left(RewardState.PROPOSED),  # approved or cancelled
+            done=object_left(Reward, state=RewardState.PROPOSED),  # approved or cancelled
         )
     )
     register(
@@ -261,7 +269,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.FINANCE),
             channels=(EMAIL,),
-            done=_reward_left(RewardState.CLAIMED),  # paid or cancelled
+            done=object_left(Reward, state=RewardState.CLAIMED),  # paid or cancelled
         )
     )
     register(reporter_kind("reward.offered", gettext_lazy("A reward offered to the reporter")))

@@ -287,7 +287,7 @@ def register_kinds() -> None:
     common = {
         "recipients": _assignees,
         "relevant": _still_due,
-        "done": outbox.no_longer(_still_due),
+        "done": outbox.each_event(_still_due),
     }
     outbox.register(
         Kind(
@@ -333,7 +333,7 @@ def register_kinds() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             relevant=_still_due,
-            done=outbox.no_longer(_still_due),
+            done=outbox.each_event(_still_due),
             channels=(EMAIL,),
         )
     )

@@ -398,3 +398,15 @@ def test_a_document_upload_form_is_not_shown_to_finance(login, cast, claimed):
     )
     assert response.status_code == 403
     assert everything() == before
+
+
+def test_a_reward_notice_leads_to_the_reward_page(login, cast, claimed):
+    """Finance is told of a claim; the notice opens the reward, not the case he may not read."""
+    delivery.sweep()
+    told = notice(cast["finance"], "reward.claimed")
+    assert told.link == f"/staff/rewards/{claimed.pk}/"
+    assert claimed.case.number in told.subject
+    client = login(cast["finance"])
+    response = client.get(f"/staff/inbox/{told.pk}/")
+    assert response.status_code == 302 and response["Location"] == told.link
+    assert client.get(told.link).status_code == 200
