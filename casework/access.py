@@ -3,6 +3,10 @@
 Township staff see their township; county staff see every township of their county. Objects
 outside the scope are 404 (their existence is not confirmed); read-only roles asking to change
 something get 403.
+
+Reading reports and cases at all takes the role's permission (``tipline.view_report``,
+``casework.view_case``): finance and the administrator hold neither, so every report and case
+URL answers them 403 for any id (which confirms nothing), and every list of them is empty.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,15 +27,33 @@ WRITE_PERMS = (
 )
 
 
+READ_REPORTS = "tipline.view_report"
+READ_CASES = "casework.view_case"
+
+
 def can_write(user) -> bool:
     return any(user.has_perm(p) for p in WRITE_PERMS)
 
 
+def reads_reports(user) -> bool:
+    """May read reports: their text, attachments and the identity requests about them."""
+    return user.has_perm(READ_REPORTS)
+
+
+def reads_cases(user) -> bool:
+    """May read cases: their pages, files, documents and file scores."""
+    return user.has_perm(READ_CASES)
+
+
 def cases_for(user):
+    if not reads_cases(user):
+        return Case.objects.none()
     return Case.objects.filter(township__in=townships_for(user))
 
 
 def reports_for(user):
+    if not reads_reports(user):
+        return Report.objects.none()
     return Report.objects.filter(township__in=townships_for(user))
 
 
@@ -43,7 +65,10 @@ def _one(queryset, pk):
 
 
 def get_case(user, pk, *, perm: str | None = None) -> Case:
-    """The case if the user may see it (else 404); with perm, 403 unless the user holds it."""
+    """The case if the user may see it (else 404); with perm, 403 unless the user holds it.
+    Someone who reads no case at all gets 403 whatever the id."""
+    if not reads_cases(user):
+        raise PermissionDenied
     case = _one(cases_for(user).select_related("township", "unit", "investigator"), pk)
     if perm and not user.has_perm(perm):
         raise PermissionDenied
@@ -51,6 +76,8 @@ def get_case(user, pk, *, perm: str | None = None) -> Case:
 
 
 def get_report(user, pk, *, perm: str | None = None) -> Report:
+    if not reads_reports(user):
+        raise PermissionDenied
     report = _one(reports_for(user).select_related("township", "case"), pk)
     if perm and not user.has_perm(perm):
         raise PermissionDenied
@@ -71,6 +98,8 @@ def is_custodian(user) -> bool:
 
 def get_identity_request(user, pk) -> IdentityRequest:
     """Visible to its requester and to custodians of the report's township."""
+    if not reads_reports(user):
+        raise PermissionDenied
     qs = IdentityRequest.objects.select_related(
         "report__township", "report__case", "requested_by"
     ).filter(township__in=townships_for(user))

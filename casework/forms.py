@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org import roles
 from org.models import Unit
+from org.people import display_name
 from org.scope import staff_for_township
 from tipline.forms import EvidenceField, ReportForm
 from tipline.models import Channel, RejectionReason
@@ -165,9 +166,16 @@ class StaffTipForm(ReportForm):
         return value
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """Staff offered by name (张伟), as every page names them, not by their user name."""
+
+    def label_from_instance(self, obj):
+        return display_name(obj)
+
+
 class AssignForm(ExpectedStateForm):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
-    investigator = forms.ModelChoiceField(
+    investigator = PersonChoiceField(
         label=_("Investigator"), queryset=get_user_model().objects.none()
     )
 
@@ -179,7 +187,7 @@ class AssignForm(ExpectedStateForm):
             ).filter(Q(township__isnull=True) | Q(township_id=case.township_id))
             self.fields["investigator"].queryset = staff_for_township(
                 case.township, roles.INVESTIGATOR, roles.SUPERVISOR
-            ).order_by("username")
+            ).order_by("last_name", "first_name", "username")
 
 
 class ExtendForm(ExpectedStateForm):
@@ -204,15 +212,16 @@ def _step_fields():
         "transferred_on": forms.DateField(
             label=_("Date of transfer"),
             required=False,
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         ),
     }
 
 
 class StepForm(ExpectedStateForm):
     """The values one step of the case machine asks for (its declaration names them). A missing
-    value is an error next to its field, in the step's own words; a decisive step is taken only
-    from its confirmation page, which posts ``confirmed``."""
+    value is an error next to its field, in the step's own words; a step that asks for
+    confirmation (decisive, or irreversible) is taken only from its confirmation page, which
+    posts ``confirmed``."""
 
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

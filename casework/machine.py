@@ -81,12 +81,18 @@ class Step:
     audited_inputs: tuple[str, ...] = ()  # inputs copied into the audit entry
     effects: tuple[Callable, ...] = ()  # (obj, user, now) -> None, after the state changed
     decisive: bool = False  # ends the investigation: shown apart, confirmed before it runs
+    irreversible: bool = False  # cannot be undone (sealing the file): confirmed before it runs
     confirm: Promise | None = None  # what will happen, shown with the confirmation
     extra: dict = field(default_factory=dict)
     by_hand: bool = True  # False: taken by another service (never a button on a page)
     guards: tuple[Guard, ...] = ()
     stored_in: dict = field(default_factory=dict)  # input name → the field it is stored in
     hooks: Hooks | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def asks_confirmation(self) -> bool:
+        """Taken only from its confirmation page, which says what will happen."""
+        return self.decisive or self.irreversible
 
     def all_conditions(self) -> tuple[Condition, ...]:
         hooked = self.hooks.blockers(self.name) if self.hooks else ()

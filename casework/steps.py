@@ -198,6 +198,7 @@ ARCHIVE = Step(
         ),
     ),
     effects=(record_archive,),
+    irreversible=True,
     confirm=_("The case file will be sealed: nothing can be filed or changed afterwards."),
 )
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casework.models import Case, IdentityRequest
+from casework.rewards.models import Reward
+from casework.rewards.states import RewardState
 from casework.steps import STEPS
 from org import roles as role
 from org.scope import staff_for_township
@@ -19,7 +21,7 @@ from tipline.models import Report
 
 from . import deadline_scan, digest
 from .models import Delivery
-from .outbox import EMAIL, Kind, Recipient, register, reporters, roles
+from .outbox import EMAIL, Kind, Recipient, object_left, register, reporters, roles
 from .references import case_reference, report_reference
 
 # --- what a notice may say of an event's object ---------------------------------------------------
@@ -43,6 +45,13 @@ def describe(event) -> dict:
             out["reference"] = report_reference(report)
             out["link"] = reverse("staff:report", args=[report.pk])
             out["due"] = report.acceptance_due or ""
+    elif kind == "rewards.reward":
+        # The case's reference, and the reward's own page: finance, who is told of claims,
+        # opens rewards, not cases.
+        reward = Reward.objects.select_related("case").filter(pk=pk).first()
+        if reward is not None:
+            out.update(_case_context(reward.case))
+            out["link"] = reverse("staff:reward", args=[reward.pk])
     elif kind == "casework.case" or event.data.get("case"):
         case = Case.objects.filter(pk=pk if kind == "casework.case" else event.data["case"]).first()
         if case is not None:
@@ -80,6 +89,17 @@ def _still_assigned(event) -> bool:
 
 def _still_awaiting(event) -> bool:
     return Case.objects.filter(pk=event.object_id, state=event.data.get("state")).exists()
+
+
+def _decided(events) -> set:
+    """``done`` of "awaits your decision": the case has left the state it waited in."""
+    states = dict(
+        Case.objects.filter(pk__in={e.object_id for e in events}).values_list("pk", "state")
+    )
+    return {e.pk for e in events if states.get(int(e.object_id)) != e.data.get("state")}
+
+
+_decided.bulk = True
 
 
 def _awaiting_context(event) -> dict:
@@ -165,6 +185,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.CLERK),
             relevant=_report_still_received,
+            done=object_left(Report, status=Report.Status.RECEIVED),  # accepted, rejected, linked
         )
     )
     register(
@@ -189,6 +210,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             relevant=_still_awaiting,
+            done=_decided,  # by anyone
             context=_awaiting_context,
         )
     )
@@ -203,6 +225,7 @@ def register_all() -> None:
             ),
             recipients=_custodians,
             relevant=_identity_pending,
+            done=object_left(IdentityRequest, status=IdentityRequest.Status.PENDING),
         )
     )
     register(reporter_kind("reporter.news", gettext_lazy("News for the reporter")))
@@ -233,6 +256,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             channels=(EMAIL,),
+            done=object_left(Reward, state=RewardState.PROPOSED),  # approved or cancelled
         )
     )
     register(
@@ -245,6 +269,7 @@ def register_all() -> None:
             ),
             recipients=roles(role.FINANCE),
             channels=(EMAIL,),
+            done=object_left(Reward, state=RewardState.CLAIMED),  # paid or cancelled
         )
     )
     register(reporter_kind("reward.offered", gettext_lazy("A reward offered to the reporter")))

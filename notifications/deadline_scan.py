@@ -283,7 +283,12 @@ def _assignees(event):
 
 def register_kinds() -> None:
     register_rules()
-    common = {"recipients": _assignees, "relevant": _still_due}
+    # A reminder's task is done once the deadline is met (or moved): its notice is settled.
+    common = {
+        "recipients": _assignees,
+        "relevant": _still_due,
+        "done": outbox.each_event(_still_due),
+    }
     outbox.register(
         Kind(
             name="deadline.soon",
@@ -328,6 +333,7 @@ def register_kinds() -> None:
             ),
             recipients=roles(role.SUPERVISOR),
             relevant=_still_due,
+            done=outbox.each_event(_still_due),
             channels=(EMAIL,),
         )
     )

@@ -29,7 +29,7 @@ from casework import audit
 from casework.audit_catalogue import Action
 from tipline.models import ReporterIdentity
 
-from . import channels, outbox
+from . import channels, inbox, outbox
 from .catalogue import describe
 from .channels import staff_channels
 from .models import Delivery, Event, Preferences
@@ -265,8 +265,13 @@ def _failed(delivery, exc) -> str:
 
 
 def process(event_id) -> int:
-    """Fan the event out (once) and send its deliveries that are due. Returns notices sent."""
+    """Fan the event out (once) and send its deliveries that are due. Returns notices sent.
+    News about an object often means a task about it is done (the report triaged, the reward
+    approved): the unread notices about the same object are settled at once."""
     fan_out(event_id)
+    about = Event.objects.filter(pk=event_id).values_list("object_type", "object_id").first()
+    if about and about[0]:
+        inbox.settle(object_type=about[0], object_id=about[1])
     due = Delivery.objects.filter(
         event_id=event_id, status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now()
     ).values_list("pk", flat=True)
@@ -280,10 +285,12 @@ class SweepResult:
     retry: int = 0
     failed: int = 0
     skipped: int = 0
+    settled: int = 0  # inbox notices whose task was done
 
 
 def sweep(limit: int = 1000) -> SweepResult:
-    """One pass of the outbox: events nobody processed, then every delivery that is due."""
+    """One pass of the outbox: events nobody processed, then every delivery that is due, then
+    the inbox notices whose task is done (settled)."""
     now = timezone.now()
     result = SweepResult()
     waiting = (
@@ -318,6 +325,7 @@ def sweep(limit: int = 1000) -> SweepResult:
             result.failed += 1
         elif status == Delivery.Status.SKIPPED:
             result.skipped += 1
+    result.settled = inbox.settle()
     return result
 
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import outbox
-from .models import Delivery, Preferences
+from .models import Delivery, Event, Preferences
 
 
 def items_for(user):
@@ -22,6 +22,36 @@ def mark_read(user, delivery_id) -> bool:
         return False
     notice.filter(read_at__isnull=True).update(read_at=timezone.now())
     return True
+
+
+def settle(user=None, *, object_type: str = "", object_id: str = "", quick=False) -> int:
+    """Settle the unread inbox notices whose task is done, by the rule of each notice's kind
+    (``Kind.done``): a new report once it is triaged, a reward proposal once it is approved or
+    cancelled, an identity request once decided, a reminder once its deadline is met. They are
+    marked read and done. Only one user's notices with ``user``; only those about one object
+    with ``object_type``/``object_id``; with ``quick``, only the kinds whose rule is one query
+    (a page's query count stays flat whatever the number of notices). Returns how many."""
+    kinds = {
+        k.name: k
+        for k in outbox.staff_kinds()
+        if k.done is not None and not (quick and not getattr(k.done, "bulk", False))
+    }
+    unread = Delivery.objects.filter(
+        channel=Delivery.Channel.INBOX, read_at__isnull=True, event__kind__in=list(kinds)
+    )
+    if user is not None:
+        unread = unread.filter(recipient=user)
+    events = Event.objects.filter(pk__in=unread.values("event_id"))
+    if object_type:
+        events = events.filter(object_type=object_type, object_id=object_id)
+    by_kind: dict[str, list] = {}
+    for event in events.order_by("pk"):
+        by_kind.setdefault(event.kind, []).append(event)
+    finished = set().union(*(kinds[kind].done(evs) for kind, evs in by_kind.items()))
+    if not finished:
+        return 0
+    now = timezone.now()
+    return unread.filter(event_id__in=finished).update(read_at=now, done_at=now)
 
 
 def mark_all_read(user) -> int:

@@ -90,6 +90,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # The task the notice asked for was done (by anyone): the inbox shows it settled, not unread.
+    done_at = models.DateTimeField(_("task done"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -12,12 +12,17 @@ ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRAT
 
 
 # Everyone sees the assessment of their townships (county staff and auditors: the whole county).
-_VIEW = ["casework.view_case", "tipline.view_report", "assessment.view_assessment"]
+_VIEW = ["assessment.view_assessment"]
+# Reading reports (their text, attachments, identity requests) and cases (pages, file, documents)
+# is for the people who work them and those who review that work. Finance pays a reward from its
+# own pages and the administrator configures the organisation: neither reads a report or a case.
+_READ = ["casework.view_case", "tipline.view_report"]
+_WORK = [*_READ, *_VIEW]
 ROLE_PERMISSIONS = {
-    CLERK: [*_VIEW, "casework.triage_report", "casework.assign_case", "rewards.mark_report"],
-    INVESTIGATOR: [*_VIEW, "casework.investigate_case", "casework.request_identity"],
+    CLERK: [*_WORK, "casework.triage_report", "casework.assign_case", "rewards.mark_report"],
+    INVESTIGATOR: [*_WORK, "casework.investigate_case", "casework.request_identity"],
     SUPERVISOR: [
-        *_VIEW,
+        *_WORK,
         "casework.triage_report",
         "casework.assign_case",
         "casework.investigate_case",
@@ -31,10 +36,10 @@ ROLE_PERMISSIONS = {
         "rewards.cancel_reward",
         "rewards.mark_report",
     ],
-    CUSTODIAN: [*_VIEW, "casework.decide_identity"],
+    CUSTODIAN: [*_WORK, "casework.decide_identity"],
     FINANCE: [*_VIEW, "rewards.view_reward", "rewards.pay_reward", "rewards.view_ledger"],
     AUDITOR: [
-        *_VIEW,
+        *_WORK,
         "casework.view_audit",
         "casework.view_auditentry",
         "rewards.view_reward",

@@ -175,7 +175,7 @@ class ReportForm(SubmissionMixin, EvidenceFormMixin, FreeTextMixin, forms.Form):
     occurred_on = forms.DateField(
         label=_("When it happened"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     subject_name = forms.CharField(
         label=_("Name of the person, clinic or shop"), max_length=100, required=False

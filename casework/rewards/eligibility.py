@@ -13,6 +13,7 @@ proposal and rendered in words when a supervisor reads it.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,12 @@ class Verdict:
         }
 
 
+def receipt_handed_by_staff(report: Report) -> bool:
+    """A tip staff entered: its receipt reaches the reporter only if the clerk hands it over.
+    An online report's receipt was shown to the reporter by the site itself."""
+    return report.channel in STAFF_CHANNELS
+
+
 def exclusions(report: Report, marks: ReportEligibility | None) -> list[str]:
     reasons = []
     if marks is not None:
@@ -69,7 +76,7 @@ def exclusions(report: Report, marks: ReportEligibility | None) -> list[str]:
             reasons.append("staff")
         if marks.reporter_is_involved:
             reasons.append("involved")
-    if report.channel in STAFF_CHANNELS and not (marks is not None and marks.receipt_issued):
+    if receipt_handed_by_staff(report) and not (marks is not None and marks.receipt_issued):
         reasons.append("no_receipt")
     return reasons
 
@@ -107,9 +114,20 @@ def first_eligible(verdicts: list[Verdict]) -> Verdict | None:
     return next((v for v in verdicts if v.chosen), None)
 
 
+def _moment(value: str) -> datetime | None:
+    """A stored time (ISO, with its offset) as an aware datetime: pages show it local."""
+    return datetime.fromisoformat(value) if value else None
+
+
 def explain(selection: list[dict]) -> list[dict]:
-    """The stored selection in words, for the reward page and the approval form."""
+    """The stored selection in words, for the reward page and the approval form; its times as
+    datetimes (``received``, ``accepted``), which the templates show in local time."""
     return [
-        {**item, "words": [str(REASONS.get(code, code)) for code in item["reasons"]]}
+        {
+            **item,
+            "received": _moment(item.get("received_at", "")),
+            "accepted": _moment(item.get("accepted_at", "")),
+            "words": [str(REASONS.get(code, code)) for code in item["reasons"]],
+        }
         for item in selection
     ]

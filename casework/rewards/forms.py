@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tipline.forms import ReceiptField, SubmissionMixin
 
-from . import claims
+from . import claims, eligibility
 from .states import Method
 
 
@@ -97,7 +97,9 @@ class CancelForm(forms.Form):
 class PayForm(forms.Form):
     voucher_number = forms.CharField(label=_("Payment voucher number"), max_length=60)
     paid_on = forms.DateField(
-        label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}), initial=None
+        label=_("Paid on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=None,
     )
     claim_code = forms.CharField(
         label=_("The reporter's claim code"),
@@ -128,6 +130,11 @@ class MarksForm(forms.Form):
         label=_("The receipt was handed to the reporter"), required=False
     )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not eligibility.receipt_handed_by_staff(report):
+            del self.fields["receipt_issued"]  # the site showed an online report's receipt
 
 
 class LedgerForm(forms.Form):

@@ -42,7 +42,7 @@ def marks_form(report, user):
             for name in ("reporter_is_staff", "reporter_is_involved", "falsified", "receipt_issued")
         }
         initial["note"] = marks.note
-    return MarksForm(initial=initial, auto_id="id_marks_%s")
+    return MarksForm(initial=initial, report=report, auto_id="id_marks_%s")
 
 
 def home_counts(user) -> list[dict]:

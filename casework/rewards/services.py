@@ -590,6 +590,16 @@ def mark_report(report_id, user, *, note: str | None = None, **marks: bool) -> R
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).get(pk=report_id)
         scope.require(user, report.township_id)
+        # The site showed an online report's receipt: there is nothing to hand over (the mark
+        # is dropped; setting it is refused).
+        online = not eligibility.receipt_handed_by_staff(report)
+        if online and marks.pop("receipt_issued", False):
+            raise ServiceError(
+                _(
+                    "The reporter received this report's receipt from the site: only a tip "
+                    "entered by staff is marked as handed over."
+                )
+            )
         record, _created = ReportEligibility.objects.get_or_create(report=report)
         before = {name: getattr(record, name) for name in MARKS}
         for name, value in marks.items():

@@ -112,7 +112,6 @@ def reward_detail(request, pk):
         "cancel_form": CancelForm(auto_id="id_cancel_%s"),
         "claim": record,
         "payment": getattr(reward, "payment", None),
-        "can_pay": user.has_perm(PERM_PAY) and reward.state == RewardState.CLAIMED,
     }
     return render(request, "rewards/reward_detail.html", context)
 
@@ -320,19 +319,24 @@ def reward_propose(request, case_pk):
 @perm_required(PERM_MARK)
 def report_marks(request, pk):
     report = access.get_report(request.user, pk, perm=PERM_MARK)
-    form = MarksForm(request.POST)
+    form = MarksForm(request.POST, report=report)
     if not form.is_valid():
         form_errors(request, form)
         return redirect("staff:report", pk=report.pk)
     only = request.POST.get("only")
-    names = [only] if only in services.MARKS else list(services.MARKS)
+    if only in services.MARKS:
+        # One mark set by its own button; one the form does not offer for this report (the
+        # receipt of an online report) is asked of the service, which says why not.
+        marks = {only: form.cleaned_data.get(only, True)}
+    else:
+        marks = {name: form.cleaned_data[name] for name in services.MARKS if name in form.fields}
     attempt(
         request,
         services.mark_report,
         report.pk,
         request.user,
         note=None if only else form.cleaned_data["note"],
-        **{name: form.cleaned_data[name] for name in names},
+        **marks,
         success=_("Saved. Marks bear on a reward proposed from now on."),
     )
     return redirect("staff:report", pk=report.pk)

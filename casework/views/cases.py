@@ -22,7 +22,7 @@ from ..models import AuditEntry, CaseDocument, DocumentType, State
 from .common import attempt, file_response, form_errors, page_of
 
 
-@staff_required
+@perm_required(access.READ_CASES)
 def case_list(request):
     state = request.GET.get("state", "")
     cases = access.cases_for(request.user).select_related("township", "unit", "investigator")
@@ -40,7 +40,7 @@ def case_list(request):
     )
 
 
-@staff_required
+@perm_required(access.READ_CASES)
 def file_scores(request):
     """Case-file completeness for supervisors: incomplete files first.
 
@@ -146,8 +146,9 @@ def _back(case):
 @require_POST
 @staff_required
 def case_transition(request, pk, name):
-    """A step from the case page. A decisive step (查处, 查无实据, 移送) first shows what will
-    happen and asks for confirmation; only the confirmation's own post takes it."""
+    """A step from the case page. A decisive step (查处, 查无实据, 移送) or one that cannot be
+    undone (结案归档 seals the file) first shows what will happen and asks for confirmation;
+    only the confirmation's own post takes it."""
     case = access.get_case(request.user, pk)
     step = steps.STEPS.get(name)
     if step is None or not step.by_hand:
@@ -162,7 +163,7 @@ def case_transition(request, pk, name):
     if form.cleaned_data["expected_state"] != case.state:
         messages.error(request, str(services.CaseChanged()))
         return redirect(_back(case))
-    if step.decisive and not form.cleaned_data["confirmed"] and step.blocker(case) is None:
+    if step.asks_confirmation and not form.cleaned_data["confirmed"] and step.blocker(case) is None:
         return render(
             request,
             "casework/step_confirm.html",

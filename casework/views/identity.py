@@ -35,7 +35,7 @@ def request_identity(request, pk):
     return redirect("staff:identity_list")
 
 
-@staff_required
+@perm_required(access.READ_REPORTS)
 def identity_list(request):
     user = request.user
     scope = IdentityRequest.objects.filter(township__in=access.townships_for(user))

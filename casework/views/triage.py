@@ -39,7 +39,7 @@ def home(request):
     return render(request, "casework/home.html", context)
 
 
-@staff_required
+@perm_required(access.READ_REPORTS)
 def queue(request):
     status = request.GET.get("status", Report.Status.RECEIVED)
     if status not in Report.Status.values:

@@ -47,6 +47,11 @@ class Kind:
     # (event) -> {"reference": …, "link": …, …}: overrides what the delivery layer works out
     # from the event's object.
     context: Callable[[Any], dict] | None = None
+    # (events of this kind) -> the pks of those whose task is done (the report was triaged,
+    # the reward approved): their unread inbox notices are then settled
+    # (notifications.inbox.settle). Made with object_left (one query for any number of events)
+    # or each_event (a look per event).
+    done: Callable[[list], set] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -68,6 +73,32 @@ def get(name: str) -> Kind:
         return KINDS[name]
     except KeyError:
         raise UnknownKind(f"{name!r} is not a registered notification kind") from None
+
+
+def object_left(model, **still) -> Callable[[list], set]:
+    """A kind's ``done``: the task is done once the event's object no longer matches ``still``
+    (the report is no longer awaiting review, the reward no longer proposed). One query for
+    any number of events."""
+
+    def done(events) -> set:
+        ids = {e.object_id for e in events}
+        waiting = model.objects.filter(pk__in=ids, **still).values_list("pk", flat=True)
+        left = ids - {str(pk) for pk in waiting}
+        return {e.pk for e in events if e.object_id in left}
+
+    done.bulk = True
+    return done
+
+
+def each_event(relevant: Callable[[Any], bool]) -> Callable[[list], set]:
+    """A kind's ``done``: the task is done once the event is no longer relevant, looked at
+    event by event (for rules a single query cannot say, such as a deadline's)."""
+
+    def done(events) -> set:
+        return {e.pk for e in events if not relevant(e)}
+
+    done.bulk = False
+    return done
 
 
 def staff_kinds() -> list[Kind]:

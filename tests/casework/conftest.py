@@ -40,17 +40,24 @@ def units(county, township, other_township):
 
 class Cast(dict):
     """The cast; ``cast["leader"]``, a second county supervisor (分管领导) who approves the
-    rewards the supervisor proposed (four eyes), joins on first mention only, so tests that
-    never need him see the same people (and notices) as before."""
+    rewards the supervisor proposed (four eyes), and ``cast["administrator"]``, the county's
+    administrator (organisation and settings, no report or case), join on first mention only,
+    so tests that never need them see the same people (and notices) as before."""
+
+    LATE = {
+        "leader": ("leader", roles.SUPERVISOR, "county_fp"),
+        "administrator": ("administrator", roles.ADMINISTRATOR, "county_fp"),
+    }
 
     def __init__(self, units, people):
         super().__init__(people)
         self.units = units
 
     def __missing__(self, key):
-        if key != "leader":
+        if key not in self.LATE:
             raise KeyError(key)
-        self[key] = make_staff("leader", roles.SUPERVISOR, self.units["county_fp"])
+        username, role, unit = self.LATE[key]
+        self[key] = make_staff(username, role, self.units[unit])
         return self[key]
 
 

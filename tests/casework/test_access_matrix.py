@@ -30,12 +30,14 @@ from django.utils import timezone
 from PIL import Image
 
 from casework import identity, services
+from casework.assessment import services as assessment
 from casework.models import AuditEntry, Case, DocumentType, IdentityRequest
 from casework.rewards import services as rewards
 from casework.rewards.models import Reward
 from casework.steps import STEPS as TRANSITIONS
 from casework.urls import urlpatterns
 from org import roles
+from org.models import Township
 from tipline import services as intake
 from tipline.attachments import sanitize
 from tipline.models import Category, Report
@@ -213,6 +215,13 @@ class World(dict):
         """When a tip taken by phone arrived, as the staff form's date-time field takes it."""
         return (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 
+    def _make_quotas(self):
+        """Every township of the county has its 2026 quota (a year is frozen only then)."""
+        admin = self.cast["administrator"]
+        for township in Township.objects.filter(county_id=self.township.county_id):
+            assessment.set_quota(township.pk, 2026, 4, admin)
+        return ""
+
     def _make_sup_code(self):
         return fresh_code(self.cast["supervisor"])
 
@@ -245,6 +254,7 @@ ROLES = (
     "custodian",
     "auditor",
     "finance",
+    "administrator",
 )
 CAST_KEY = {"xs_clerk": "other_clerk", "xs_investigator": "other_investigator"}
 
@@ -301,94 +311,103 @@ INV = {"expected_state": "investigating"}
 PEN = {"expected_state": "penalized"}
 
 # fmt: off
-#        clk  inv  xsC  xsI  sup  cus  aud  fin   (the order of ROLES)
+#        clk  inv  xsC  xsI  sup  cus  aud  fin  adm  (the order of ROLES)
 MATRIX = [
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/reports/"),
-    Row((200, 403, 200, 403, 200, 403, 403, 403), "GET", "/staff/reports/new/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", R + "/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", R + "/attachments/{attachment}/"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/cases/"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/cases/files/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", C + "/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", C + "/index/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", P + "/documents/{doc}/"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/identity/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 403, 403), "GET", "/staff/reports/"),
+    Row((200, 403, 200, 403, 200, 403, 403, 403, 403), "GET", "/staff/reports/new/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 403, 403), "GET", R + "/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 403, 403), "GET", R + "/attachments/{attachment}/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 403, 403), "GET", "/staff/cases/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 403, 403), "GET", "/staff/cases/files/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 403, 403), "GET", C + "/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 403, 403), "GET", C + "/index/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 403, 403), "GET", P + "/documents/{doc}/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 403, 403), "GET", "/staff/identity/"),
+    # Finance and the administrator read no report and no case: 403 whatever the id (above and
+    # in every row below that names a report or a case).
     # Only the requester sees an approved identity; the custodian may know the request exists.
-    Row((404, 200, 404, 404, 404, 403, 404, 404), "GET", "/staff/identity/{id_approved}/"),
-    Row((403, 403, 403, 403, 403, 403, 200, 403), "GET", "/staff/audit/"),
-    Row((403, 403, 403, 403, 403, 403, 200, 403), "GET", "/staff/audit/export.csv"),
+    Row((404, 200, 404, 404, 404, 403, 404, 403, 403), "GET", "/staff/identity/{id_approved}/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 403, 200), "GET", "/staff/audit/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 403, 200), "GET", "/staff/audit/export.csv"),
     # A 西山镇 clerk cannot pick 中水镇 in the form: 400, nothing created.
-    Row((200, 403, 400, 403, 200, 403, 403, 403), "POST", "/staff/reports/new/",
+    Row((200, 403, 400, 403, 200, 403, 403, 403, 403), "POST", "/staff/reports/new/",
         {"category": Category.SEX_DETERMINATION, "township": "zhongshui", "channel": "phone",
          "received_at": "{an_hour_ago}", "description": "电话举报：某诊所鉴定胎儿性别"}),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/reject/",
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", R + "/reject/",
         {"reason": "no_facts", "note": "请补充具体地址"}),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/open-case/",
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", R + "/open-case/",
         {"title": "某诊所鉴定胎儿性别"}),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/link/",
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", R + "/link/",
         {"case": "{case}"}),
     # Clerks ask for missing facts before accepting; investigators during the investigation.
-    Row((302, 302, 404, 404, 302, 403, 403, 403), "POST", R + "/message/",
+    Row((302, 302, 404, 404, 302, 403, 403, 403, 403), "POST", R + "/message/",
         {"body": "请问诊所的具体位置？"}),
-    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", R + "/identity/",
+    Row((403, 302, 403, 404, 302, 403, 403, 403, 403), "POST", R + "/identity/",
         {"reason": "需要当面核实举报细节"}),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", C + "/assign/",
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", C + "/assign/",
         {"unit": "{zs_unit}", "investigator": "{investigator}", "expected_state": "accepted"}),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", C + "/extend/",
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", C + "/extend/",
         {"reason": "需要补充调查", "expected_state": "accepted"}),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", K + "/feedback/",
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", K + "/feedback/",
         {"body": "您举报的问题已查处。"}),
-    Row((403, 302, 404, 404, 302, 403, 403, 403), "POST", C + "/transition/start_investigation/",
+    Row((403, 302, 404, 404, 302, 403, 403, 403, 403), "POST",
+        C + "/transition/start_investigation/",
         {"expected_state": "accepted"}),
     # Decisive steps, as posted from their confirmation page (its own test shows the page).
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/penalize/",
+    Row((403, 403, 404, 404, 302, 403, 403, 403, 403), "POST", P + "/transition/penalize/",
         {**INV, "outcome": "罚款五千元", "confirmed": "on"}),
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/find_unfounded/",
+    Row((403, 403, 404, 404, 302, 403, 403, 403, 403), "POST", P + "/transition/find_unfounded/",
         {**INV, "outcome": "查无实据", "confirmed": "on"}),
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", P + "/transition/transfer/",
+    Row((403, 403, 404, 404, 302, 403, 403, 403, 403), "POST", P + "/transition/transfer/",
         {**INV, "receiving_unit": "县公安局", "transferred_on": "2025-03-01", "confirmed": "on"}),
     # 奖励 is taken by the reward payment, never through this URL.
-    Row((404, 404, 404, 404, 404, 404, 404, 404), "POST", K + "/transition/reward/",
+    Row((404, 404, 404, 404, 404, 404, 404, 403, 403), "POST", K + "/transition/reward/",
         PEN),
-    Row((403, 403, 404, 404, 302, 403, 403, 403), "POST", A + "/transition/archive/",
-        PEN),
-    Row((404, 404, 404, 404, 404, 404, 404, 404), "POST", C + "/transition/bogus/",
+    # Archiving seals the file: taken from its confirmation page too.
+    Row((403, 403, 404, 404, 302, 403, 403, 403, 403), "POST", A + "/transition/archive/",
+        {**PEN, "confirmed": "on"}),
+    Row((404, 404, 404, 404, 404, 404, 404, 403, 403), "POST", C + "/transition/bogus/",
         {"expected_state": "accepted"}),
-    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", P + "/documents/",
+    Row((403, 302, 403, 404, 302, 403, 403, 403, 403), "POST", P + "/documents/",
         {"doc_type": "{interview_type}", "title": "询问笔录", "file": FILE}),
-    Row((403, 302, 403, 404, 302, 403, 403, 403), "POST", P + "/documents/generate/"),
-    Row((403, 403, 403, 403, 403, 302, 403, 403), "POST", "/staff/identity/{id_pending}/decide/",
+    Row((403, 302, 403, 404, 302, 403, 403, 403, 403), "POST", P + "/documents/generate/"),
+    Row((403, 403, 403, 403, 403, 302, 403, 403, 403), "POST",
+        "/staff/identity/{id_pending}/decide/",
         {"decision": "approve", "note": ""}),
     # assessment (考核): everyone sees their townships; quotas and freezing are for county
-    # administrators (their cells: tests/assessment/test_pages.py)
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/"),
-    Row((200, 200, 404, 404, 200, 200, 200, 200), "GET", "/staff/assessment/townships/zhongshui/"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.csv"),
-    Row((200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.xlsx"),
-    Row((403, 403, 403, 403, 403, 403, 403, 403), "GET", "/staff/assessment/settings/"),
-    Row((403, 403, 403, 403, 403, 403, 403, 403), "POST", "/staff/assessment/freeze/",
-        {"year": "2026", "county": "demo"}),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", P + "/falsified/",
+    # administrators (more cells: tests/assessment/test_pages.py)
+    Row((200, 200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/"),
+    Row((200, 200, 404, 404, 200, 200, 200, 200, 200), "GET",
+        "/staff/assessment/townships/zhongshui/"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.csv"),
+    Row((200, 200, 200, 200, 200, 200, 200, 200, 200), "GET", "/staff/assessment/export.xlsx"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 200), "GET", "/staff/assessment/settings/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 302), "POST", "/staff/assessment/freeze/",
+        {"year": "2026", "county": "demo", "quotas_set": "{quotas}"}),
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", P + "/falsified/",
         {"reason": "县督查组核查属实", "title": "督查报告", "file": FILE}),
-    # rewards: supervisors approve, finance pays and keeps the ledger, auditors read it
-    Row((403, 403, 403, 403, 200, 403, 200, 200), "GET", "/staff/rewards/"),
-    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger/"),
-    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger.csv"),
-    Row((403, 403, 403, 403, 403, 403, 200, 200), "GET", "/staff/rewards/ledger.xlsx"),
-    Row((403, 403, 403, 403, 200, 403, 200, 200), "GET", W + "/"),
-    Row((403, 403, 403, 403, 403, 403, 403, 200), "GET", CL + "/payment/"),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", W + "/approve/",
+    # rewards: supervisors approve, finance pays and keeps the ledger, auditors read it; the
+    # administrator sees the rewards (amounts, states), not the ledger nor any payee
+    Row((403, 403, 403, 403, 200, 403, 200, 200, 200), "GET", "/staff/rewards/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200, 403), "GET", "/staff/rewards/ledger/"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200, 403), "GET", "/staff/rewards/ledger.csv"),
+    Row((403, 403, 403, 403, 403, 403, 200, 200, 403), "GET", "/staff/rewards/ledger.xlsx"),
+    Row((403, 403, 403, 403, 200, 403, 200, 200, 200), "GET", W + "/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 200, 403), "GET", CL + "/payment/"),
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", W + "/approve/",
         {"otp_code": "{sup_code}"}),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", W + "/cancel/",
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", W + "/cancel/",
         {"reason": "举报人书面放弃奖励"}),
-    Row((403, 403, 403, 403, 403, 403, 403, 302), "POST", CL + "/step-up/",
+    Row((403, 403, 403, 403, 403, 403, 403, 302, 403), "POST", CL + "/step-up/",
         {"otp_code": "{fin_code}"}),
-    Row((403, 403, 403, 403, 403, 403, 403, 302), "POST", CL + "/pay/",
+    Row((403, 403, 403, 403, 403, 403, 403, 302, 403), "POST", CL + "/pay/",
         {"voucher_number": "{fin_stepped_up}", "paid_on": "2026-03-02"}),
-    Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", "/staff/rewards/propose/{pen_case}/"),
-    Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", "/staff/rewards/reports/{report}/marks/",
+    Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST",
+        "/staff/rewards/propose/{pen_case}/"),
+    Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST",
+        "/staff/rewards/reports/{report}/marks/",
         {"reporter_is_involved": "on", "note": "举报人系当事人亲属"}),
 ]
 # fmt: on

@@ -163,9 +163,11 @@ def test_reward_from_penalty_to_payment(live_server, e2e_staff, desktop_page, pa
     expect(fin.locator("#reward-payment")).to_contain_text("JL-2026-E2E")
     assert RewardPayment.objects.get().voucher_number == "JL-2026-E2E"
 
-    # 7. The case shows 奖励; the ledger shows the payment; the citizen sees it paid.
-    fin.goto(f"{base}/staff/cases/{case.pk}/")
-    expect(fin.locator("#case-state")).to_have_text(_label(State.REWARDED))
+    # 7. The case shows 奖励 (to the supervisor: finance opens no case); the ledger shows the
+    # payment; the citizen sees it paid.
+    assert fin.goto(f"{base}/staff/cases/{case.pk}/").status == 403
+    sup.goto(f"{base}/staff/cases/{case.pk}/")
+    expect(sup.locator("#case-state")).to_have_text(_label(State.REWARDED))
     assert Case.objects.get(pk=case.pk).state == State.REWARDED
     fin.goto(f"{base}/staff/rewards/ledger/")
     expect(fin.locator("#ledger-rewards")).to_contain_text("JL-2026-E2E")

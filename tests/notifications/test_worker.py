@@ -254,6 +254,7 @@ def test_the_sweep_task_delivers_what_the_broker_never_took(worker, township, mo
         "retry": 0,
         "failed": 0,
         "skipped": 0,
+        "settled": 0,
     }
     assert Delivery.objects.filter(recipient=clerk, event=event).count() == 2
     assert len(list(worker.mail_dir.glob("*.log"))) == 1

@@ -156,7 +156,6 @@ def test_the_same_reporter_is_recognised_by_blind_index(township, cast, units):
     by_id, _ = filed(township, reporter_id_number="11010519491231002X")
     other, _ = filed(township, reporter_phone="13700000000")
     case = case_of([first, again, by_id, other], cast, units)
-    rewards.mark_report(first.pk, cast["clerk"], receipt_issued=True)
     reward = reward_of(penalize(case, cast))
     assert reasons(reward) == [["chosen"], ["same_reporter"], ["later"], ["later"]]
 

@@ -470,7 +470,7 @@ def test_the_case_card_links_the_reward_only_for_those_who_may_open_it(
     reward, _receipt = penalized(township, cast, units)
     clerk = login(cast["clerk"])
     html = clerk.get(f"/staff/cases/{reward.case_id}/").content.decode()
-    assert 'id="reward-state"' in html and "3000.00" in html
+    assert 'id="reward-summary"' in html and "3000.00" in html
     assert f"/staff/rewards/{reward.pk}/" not in html
     assert clerk.get(f"/staff/rewards/{reward.pk}/").status_code == 403
     html = login(cast["supervisor"]).get(f"/staff/cases/{reward.case_id}/").content.decode()

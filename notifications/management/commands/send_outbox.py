@@ -13,5 +13,6 @@ class Command(BaseCommand):
         result = delivery.sweep()
         self.stdout.write(
             f"Outbox: {result.events} events processed, {result.sent} sent, "
-            f"{result.retry} to retry later, {result.failed} failed, {result.skipped} skipped."
+            f"{result.retry} to retry later, {result.failed} failed, {result.skipped} skipped, "
+            f"{result.settled} inbox notices settled (their task done)."
         )
