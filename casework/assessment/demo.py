@@ -8,10 +8,10 @@ Then one inspection round (第二季度督查) of 中水镇 and 西山镇 by the
 records, a county commendation and a city notice, so the ranking is by total on the sheet.
 
 Expected figures (written out by hand in tests/assessment/test_demo.py):
-  中水镇 zhongshui    quota 3, handled 4, 16 missing documents, −20    net 85     total 797    rank 1
-  西山镇 xishan       quota 4, handled 3, 1 late, 1 missing, −30 −50 −500  net −420   total 149    rank 2
-  南湖街道 nanhu      quota 5, handled 2 (bottom band), −1200          net −1031  total −1031  rank 3
-  北山乡 beishan      no quota set, no cases, phone only              net 202.5  total 202.5  not ranked
+  中水镇 zhongshui  quota 3, handled 4, 16 missing, −20           net 85     total 797    rank 1
+  西山镇 xishan     quota 4, handled 3, 1 late, 1 missing, −580    net −420   total 149    rank 2
+  南湖街道 nanhu    quota 5, handled 2 (bottom band), −1200        net −1031  total −1031  rank 3
+  北山乡 beishan    no quota set, no cases, phone only            net 202.5  total 202.5  unranked
 """
 
 import io

@@ -138,7 +138,7 @@ class RoundForm(forms.Form):
 
 class AdjustmentForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("What happened"),
+        label=_("Bonus, deduction or finding"),
         choices=[("", "—")]
         + [(k.code, f"{k.rule} {k.label} ({k.points:+})") for k in sheet.KINDS.values()],
     )
