@@ -33,6 +33,8 @@ from casework.assessment.models import (
 from casework.errors import NotAllowed, ServiceError
 from casework.models import AuditEntry
 from org import roles
+from org.models import County, Unit
+from org.scope import OutOfScope
 from vault import storage
 
 from .conftest import clean_png, decide, make_staff
@@ -356,3 +358,19 @@ def test_the_contract_keys(people, county, township, other_township, year, quota
             assert auto == -row[f"{rule}_deduction"] or (
                 auto == 0 and row[f"{rule}_deduction"] == 0
             )
+
+
+def test_another_countys_inspector_is_out_of_scope(people, township, year):
+    other = County.objects.create(code="other", name="邻县")
+    unit = Unit.objects.create(
+        county=other, township=None, kind=Unit.Kind.DISCIPLINE, name="邻县纪委"
+    )
+    outsider = make_staff("outsider", roles.INSPECTOR, unit)
+    before = _counts()
+    with pytest.raises(OutOfScope):
+        inspections.enter_round(township.pk, year, "q2", {"art04": ItemInput("5")}, outsider)
+    with pytest.raises(OutOfScope):
+        inspections.add_adjustment(
+            township.pk, year, "city_notice", timezone.localdate(), "", [clean_png()], outsider
+        )
+    _nothing_changed(before)
