@@ -226,6 +226,8 @@ def enter_round(township_id, year: int, round_: str, values: dict, user) -> list
     try:
         with transaction.atomic():
             county = _lock_county(township.county_id, year, user)
+            if not values:
+                return []  # nothing filled in: the template is not seeded for nothing
             items = {i.code: i for i in seed_template(county, year, user)}
             for code, value in values.items():
                 item = items.get(code)

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from casework.assessment import inspections, services, sheet
@@ -182,3 +184,33 @@ def test_the_administrator_edits_the_sheet_template(login, people, county, towns
     assert AuditEntry.objects.filter(action="assessment.sheet_item_changed").count() == 1
     # the inspector may not edit it
     assert login(people["inspector"]).get(url).status_code == 403
+
+
+def test_the_township_page_takes_a_fixed_number_of_queries(login, people, township, year):
+    inspections.enter_round(
+        township.pk, year, "q2", {"art04": ItemInput("5", "", [clean_png()])}, people["inspector"]
+    )
+    inspections.add_adjustment(
+        township.pk,
+        year,
+        "speech_city",
+        timezone.localdate(),
+        "",
+        [clean_png()],
+        people["inspector"],
+    )  # one of each, so that the prefetches run in both measurements
+    client = login(people["clerk"])
+    url = f"/staff/assessment/townships/{township.code}/?year={year}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    many = {code: ItemInput("3", "记录", [clean_png()]) for code in ("art05", "art07", "art09")}
+    inspections.enter_round(township.pk, year, "q4", many, people["inspector"])
+    for kind in ("city_notice", "commendation_city", "band_notice"):
+        inspections.add_adjustment(
+            township.pk, year, kind, timezone.localdate(), "", [clean_png()], people["inspector"]
+        )
+    with CaptureQueriesContext(connection) as more:
+        html = client.get(url).content.decode()
+    assert html.count("/staff/assessment/evidence/") == 8
+    assert len(more.captured_queries) == len(few.captured_queries)
