@@ -96,6 +96,10 @@ class Action(models.TextChoices):
         "assessment.adjustment_entered",
         _("Entered a bonus, deduction or bottom-band finding of a township (奖励惩处)"),
     )
+    ADJUSTMENT_WITHDRAWN = (
+        "assessment.adjustment_withdrawn",
+        _("Withdrew a bonus, deduction or bottom-band finding entered by mistake"),
+    )
     SHEET_EVIDENCE_VIEWED = (
         "assessment.evidence_viewed",
         _("Opened an inspection record of the assessment"),

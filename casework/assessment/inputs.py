@@ -183,7 +183,9 @@ def sheet_inputs(county: County, year: int):
         entries[code].append(sheet.Entry(item, round_, points))
     kinds = defaultdict(list)
     for code, kind in (
-        SheetAdjustment.objects.filter(township__county=county, year=year)
+        SheetAdjustment.objects.filter(
+            township__county=county, year=year, withdrawn_at__isnull=True
+        )
         .order_by("date", "pk")
         .values_list("township__code", "kind")
     ):

@@ -338,3 +338,33 @@ def add_adjustment(
         _unlink(written)
         raise
     return row
+
+
+def withdraw_adjustment(adjustment_id, reason: str, user) -> SheetAdjustment:
+    """An adjustment entered by mistake stops counting; it stays on the sheet, shown as
+    withdrawn with who, when and why (refused once the year is frozen)."""
+    _require(user, PERM_INSPECT)
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise EntryRefused(_("Say why it is withdrawn."), "reason")
+    row = SheetAdjustment.objects.filter(pk=adjustment_id).select_related("township").first()
+    if row is None:
+        raise scope.OutOfScope
+    with transaction.atomic():
+        _lock_county(row.township.county_id, row.year, user)
+        row = SheetAdjustment.objects.select_for_update().get(pk=row.pk)
+        if row.withdrawn_at is not None:
+            raise ServiceError(_("This was already withdrawn."))
+        row.withdrawn_by, row.withdrawn_at, row.withdrawn_reason = user, timezone.now(), reason
+        row.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawn_reason"])
+        audit.record(
+            user,
+            Action.ADJUSTMENT_WITHDRAWN,
+            row,
+            township=row.township.code,
+            year=row.year,
+            kind=row.kind,
+            points=_n(row.points),
+            reason=reason,
+        )
+    return row

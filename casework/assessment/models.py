@@ -242,6 +242,17 @@ class SheetAdjustment(models.Model):
         verbose_name=_("entered by"),
     )
     entered_at = models.DateTimeField(_("entered"), default=timezone.now)
+    # Withdrawn when entered by mistake: kept, shown as withdrawn, no longer counted.
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("why it was withdrawn"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("bonus or deduction")

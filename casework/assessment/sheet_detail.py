@@ -77,7 +77,7 @@ def adjustments(row: dict, township, year: int) -> list[dict]:
     out = []
     entered = (
         SheetAdjustment.objects.filter(township=township, year=year)
-        .select_related("entered_by")
+        .select_related("entered_by", "withdrawn_by")
         .prefetch_related(
             Prefetch("evidence", queryset=SheetEvidence.objects.order_by("uploaded_at"))
         )
@@ -98,6 +98,11 @@ def adjustments(row: dict, township, year: int) -> list[dict]:
                 "by": display_name(adj.entered_by),
                 "at": adj.entered_at,
                 "evidence": _evidence(adj.evidence.all()),
+                "pk": adj.pk,
+                "withdrawn": adj.withdrawn_at is not None,
+                "withdrawn_by": display_name(adj.withdrawn_by) if adj.withdrawn_by_id else "",
+                "withdrawn_at": adj.withdrawn_at,
+                "withdrawn_reason": adj.withdrawn_reason,
             }
         )
     places = {"repeat": "第二十四条 4", "falsified": "第二十四条 5", "shortfall": "第二十四条 6"}

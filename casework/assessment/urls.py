@@ -19,6 +19,11 @@ urlpatterns = [
         views.add_adjustment,
         name="assessment_adjustment",
     ),
+    path(
+        "assessment/adjustments/<int:pk>/withdraw/",
+        views.withdraw_adjustment,
+        name="assessment_adjustment_withdraw",
+    ),
     path("assessment/evidence/<uuid:pk>/", views.evidence, name="assessment_evidence"),
     path("assessment/sheet/", views.template_page, name="assessment_template"),
     path("assessment/settings/", views.settings_page, name="assessment_settings"),

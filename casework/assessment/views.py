@@ -2,6 +2,7 @@
 quota settings and freezing; the repeat-suggestion and falsification actions of the report and
 case pages. Every figure comes from report.assessment (the same as assessment_report prints)."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,6 +49,7 @@ from .models import (
     AssessmentFreeze,
     InspectionEntry,
     InspectionRound,
+    SheetAdjustment,
     SheetEvidence,
     TownshipQuota,
 )
@@ -502,3 +504,28 @@ def template_page(request):
         "years": (year - 1, year + 1),
     }
     return render(request, "assessment/template.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@perm_required(inspections.PERM_INSPECT)
+def withdraw_adjustment(request, pk):
+    """An adjustment entered by mistake stops counting (kept on the sheet as withdrawn)."""
+    row = SheetAdjustment.objects.filter(pk=pk).select_related("township__county").first()
+    if row is None:
+        raise Http404
+    township = _inspectable(request, row.township.code)
+    try:
+        attempt(
+            request,
+            inspections.withdraw_adjustment,
+            row.pk,
+            request.POST.get("reason", ""),
+            request.user,
+            success=_("Withdrawn: it no longer counts."),
+            show_at_field=(inspections.EntryRefused,),
+        )
+    except inspections.EntryRefused as exc:
+        messages.error(request, str(exc))
+    return redirect(
+        _link("staff:assessment_township", township.county, row.year, code=township.code)
+    )

@@ -374,3 +374,32 @@ def test_another_countys_inspector_is_out_of_scope(people, township, year):
             township.pk, year, "city_notice", timezone.localdate(), "", [clean_png()], outsider
         )
     _nothing_changed(before)
+
+
+def test_an_adjustment_entered_by_mistake_is_withdrawn(
+    people, county, township, other_township, year, quotas
+):
+    _fill(people, township, other_township, year)
+    notice = SheetAdjustment.objects.get(township=township, kind="city_notice")
+    clerk = people["clerk"]
+    clerk.user_permissions.add(*Permission.objects.filter(codename="inspect_township"))
+    clerk = type(clerk).objects.get(pk=clerk.pk)
+    before = _counts()
+    with pytest.raises(NotAllowed):  # not the township's own staff
+        inspections.withdraw_adjustment(notice.pk, "录入错误", clerk)
+    with pytest.raises(EntryRefused):  # a reason is needed
+        inspections.withdraw_adjustment(notice.pk, " ", people["inspector"])
+    _nothing_changed(before)
+    inspections.withdraw_adjustment(notice.pk, "录入错误：应为西山镇", people["inspector"])
+    zs = _rows(county, year)["zhongshui"]
+    assert zs["total"] == 598 + 30
+    assert [a["rule"] for a in zs["adjustments"]] == ["commendation_city"]
+    logged = AuditEntry.objects.get(action="assessment.adjustment_withdrawn")
+    assert logged.data["reason"] == "录入错误：应为西山镇"
+    services.freeze_year(county.pk, year, people["admin"])
+    other = SheetAdjustment.objects.get(township=township, kind="commendation_city")
+    before = _counts()
+    with pytest.raises(ServiceError):
+        inspections.withdraw_adjustment(other.pk, "迟了", people["inspector"])
+    _nothing_changed(before)
+    assert SheetAdjustment.objects.get(pk=other.pk).withdrawn_at is None

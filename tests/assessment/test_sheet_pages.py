@@ -214,3 +214,37 @@ def test_the_township_page_takes_a_fixed_number_of_queries(login, people, townsh
         html = client.get(url).content.decode()
     assert html.count("/staff/assessment/evidence/") == 8
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_inspector_withdraws_an_adjustment_from_the_township_page(
+    login, people, township, year
+):
+    adj = inspections.add_adjustment(
+        township.pk,
+        year,
+        "city_notice",
+        timezone.localdate(),
+        "",
+        [clean_png()],
+        people["inspector"],
+    )
+    clerk = login(people["clerk"])
+    page = f"/staff/assessment/townships/{township.code}/?year={year}"
+    assert f"/adjustments/{adj.pk}/withdraw/" not in clerk.get(page).content.decode()
+    assert (
+        clerk.post(f"/staff/assessment/adjustments/{adj.pk}/withdraw/", {"reason": "x"}).status_code
+        == 403
+    )
+    client = login(people["inspector"])
+    html = client.get(page).content.decode()
+    assert f"/adjustments/{adj.pk}/withdraw/" in html
+    response = client.post(
+        f"/staff/assessment/adjustments/{adj.pk}/withdraw/", {"reason": "录入错误"}
+    )
+    assert response.status_code == 302
+    row = re.search(
+        r'<tr data-rule="city_notice" class="withdrawn">.*?</tr>',
+        client.get(page).content.decode(),
+        re.S,
+    ).group(0)
+    assert "录入错误" in row and "钱督查" in row

@@ -380,6 +380,8 @@ MATRIX = [
         {"kind": "city_notice", "date": "2026-03-01", "files": FILE}),
     Row((404, 404, 404, 404, 404, 404, 404, 404), "GET",
         "/staff/assessment/evidence/00000000-0000-4000-8000-000000000000/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403), "POST",
+        "/staff/assessment/adjustments/1/withdraw/", {"reason": "录入错误"}),
     Row((403, 403, 403, 403, 403, 403, 403, 403), "GET", "/staff/assessment/sheet/"),
     Row((302, 403, 404, 403, 302, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
     Row((403, 403, 403, 403, 302, 403, 403, 403), "POST", P + "/falsified/",
