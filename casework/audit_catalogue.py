@@ -80,6 +80,30 @@ class Action(models.TextChoices):
     QUOTA_SET = "assessment.quota_set", _("Set a township's yearly case quota (县定任务)")
     ASSESSMENT_FROZEN = "assessment.frozen", _("Froze a year of the township assessment (考核)")
     ASSESSMENT_EXPORTED = "assessment.exported", _("Exported the township assessment (考核)")
+    SHEET_SEEDED = (
+        "assessment.sheet_seeded",
+        _("Created a county's 1000-point sheet of a year from the rulebook"),
+    )
+    SHEET_ITEM_CHANGED = (
+        "assessment.sheet_item_changed",
+        _("Changed an item of the 1000-point sheet (rule, maximum or scoring)"),
+    )
+    INSPECTION_ENTERED = (
+        "assessment.inspection_entered",
+        _("Entered or corrected a township's inspection points (督查录入)"),
+    )
+    ADJUSTMENT_ENTERED = (
+        "assessment.adjustment_entered",
+        _("Entered a bonus, deduction or bottom-band finding of a township (奖励惩处)"),
+    )
+    ADJUSTMENT_WITHDRAWN = (
+        "assessment.adjustment_withdrawn",
+        _("Withdrew a bonus, deduction or bottom-band finding entered by mistake"),
+    )
+    SHEET_EVIDENCE_VIEWED = (
+        "assessment.evidence_viewed",
+        _("Opened an inspection record of the assessment"),
+    )
     # rewards (casework/rewards)
     REWARD_PROPOSED = "reward.proposed", _("Proposed a reward for the first eligible report")
     REWARD_NOT_PROPOSED = (

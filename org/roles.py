@@ -7,8 +7,9 @@ CUSTODIAN = "custodian"
 FINANCE = "finance"
 AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
+INSPECTOR = "inspector"  # the county's 督查 (assessment inspections); county staff only
 
-ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRATOR)
+ALL = (CLERK, INVESTIGATOR, SUPERVISOR, CUSTODIAN, FINANCE, AUDITOR, ADMINISTRATOR, INSPECTOR)
 
 
 # Everyone sees the assessment of their townships (county staff and auditors: the whole county).
@@ -74,6 +75,9 @@ ROLE_PERMISSIONS = {
         "notifications.view_event",
         "notifications.retry_delivery",
     ],
+    # Enters the 1000-point sheet's inspection points, bonuses and deductions of the county's
+    # townships (the service refuses township staff, whatever their groups).
+    INSPECTOR: ["assessment.view_assessment", "assessment.inspect_township"],
 }
 
 

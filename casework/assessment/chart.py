@@ -32,8 +32,8 @@ class Chart:
 
 
 def layout(rows: list[dict]) -> Chart:
-    """One bar per township from zero to its net score (negative scores point left)."""
-    values = [float(r["net"]) for r in rows]
+    """One bar per township from zero to its total on the sheet (negative totals point left)."""
+    values = [float(r.get("total", r["net"])) for r in rows]
     lo, hi = min([0.0, *values]), max([0.0, *values])
     if hi == lo:
         hi = lo + 1
@@ -50,7 +50,7 @@ def layout(rows: list[dict]) -> Chart:
         bars.append(
             Bar(
                 label=row["name"],
-                value=row["net"],
+                value=row.get("total", row["net"]),
                 x=round(left, 1),
                 y=TOP + i * ROW,
                 width=round(max(abs(end - zero), 1), 1),

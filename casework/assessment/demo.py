@@ -4,11 +4,14 @@ without a mailbox and without a quota (not ranked, 未下达任务: the year can
 the county sets it); repeat reports within and outside the 30-day window; a falsified case;
 missing documents; a case decided late; a report the system suggests as a repeat.
 
+Then one inspection round (第二季度督查) of 中水镇 and 西山镇 by the demo inspector, with notes,
+records, a county commendation and a city notice, so the ranking is by total on the sheet.
+
 Expected figures (written out by hand in tests/assessment/test_demo.py):
-  中水镇 zhongshui    quota 3, handled 4, 16 missing documents, −20    net 85     rank 1
-  西山镇 xishan       quota 4, handled 3, 1 late, 1 missing, −30 −50 −500  net −420   rank 2
-  南湖街道 nanhu      quota 5, handled 2 (bottom band), −1200          net −1031  rank 3
-  北山乡 beishan      no quota set, no cases, phone only              net 202.5  not ranked
+  中水镇 zhongshui  quota 3, handled 4, 16 missing, −20           net 85     total 797    rank 1
+  西山镇 xishan     quota 4, handled 3, 1 late, 1 missing, −580    net −420   total 149    rank 2
+  南湖街道 nanhu    quota 5, handled 2 (bottom band), −1200        net −1031  total −1031  rank 3
+  北山乡 beishan    no quota set, no cases, phone only            net 202.5  total 202.5  unranked
 """
 
 import io
@@ -25,6 +28,7 @@ from tipline.models import Category
 
 from .. import services
 from ..models import Case, DocumentType, State
+from . import inspections, sheet
 from . import services as assessment
 from .inputs import year_bounds
 from .models import TownshipQuota
@@ -166,7 +170,54 @@ def seed(county, townships: dict) -> list[str]:
     # 南湖街道: quota 5, two penalized cases: below half the quota (bottom band).
     decided_case("nanhu", "南湖街道某诊所鉴定胎儿性别。", name="南湖诊所")
     decided_case("nanhu", "南湖街道流动B超车。", name="流动B超车")
+
+    _inspection_round(townships, year, timezone.localdate(now))
     return receipts
+
+
+# The county inspectors' second-quarter round (督查录入) of 中水镇 and 西山镇: every entered
+# item below its maximum. 中水镇 702 points and a county commendation (+10): total
+# 85 + 702 + 10 = 797; 西山镇 599 points and a city notice (−30): −420 + 599 − 30 = 149.
+ROUND = {
+    "zhongshui": {
+        "art04": 10, "art05": 35, "art06": 10, "art07": 8, "art08": 10, "art09": 12,
+        "art10": 15, "art11": 4, "art12": 5, "art13": 10, "art14": 70, "art15": 10,
+        "art16": 360, "art17": 15, "art18": 8, "art20": 10, "art21": 110,
+    },
+    "xishan": {
+        "art04": 8, "art05": 30, "art06": 5, "art07": 6, "art08": 10, "art09": 8,
+        "art10": 10, "art11": 3, "art12": 5, "art13": 5, "art14": 60, "art15": 5,
+        "art16": 320, "art17": 10, "art18": 6, "art20": 8, "art21": 100,
+    },
+}  # fmt: skip
+NOTES = {
+    ("zhongshui", "art16"): "抽查持证对象30名，孕情与上报不符1名。",
+    ("xishan", "art06"): "第一季度未召开联席会议，第二季度有会议记录。",
+    ("xishan", "art14"): "漏报2人。",
+}
+
+
+def _inspection_round(townships, year, today):
+    inspector = get_user_model().objects.get(username="inspector")
+    on = max(today - timedelta(days=20), today.replace(month=1, day=1))
+    for code, points in ROUND.items():
+        values = {
+            item: inspections.ItemInput(
+                value,
+                NOTES.get((code, item), ""),
+                [_pdf()] if (code, item) in NOTES else [],
+            )
+            for item, value in points.items()
+        }
+        inspections.enter_round(townships[code].pk, year, sheet.Q2, values, inspector)
+    inspections.add_adjustment(
+        townships["zhongshui"].pk, year, "commendation_county", on, "县委、县政府通报表彰。",
+        [_pdf()], inspector,
+    )  # fmt: skip
+    inspections.add_adjustment(
+        townships["xishan"].pk, year, "city_notice", on, "性别比报表迟报，市计生委通报一次。",
+        [_pdf()], inspector,
+    )  # fmt: skip
 
 
 def _start_of(year):

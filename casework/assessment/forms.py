@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from tipline.forms import EvidenceField
 
 from ..repeat_reasons import NotRepeatReason
+from . import sheet
+from .inspections import ItemInput
 
 
 class FalsifyForm(forms.Form):
@@ -76,3 +78,126 @@ class RepeatReasonForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class RoundForm(forms.Form):
+    """An inspector's points for one township in one round: for each entered item, its points
+    (empty: leave as it is), a short note and optional inspection records."""
+
+    def __init__(self, *args, items=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = current or {}
+        self.items = [i for i in items if i.scoring not in sheet.AUTOMATIC]
+        for item in self.items:
+            entry = current.get(item.code)
+            self.fields[f"points_{item.code}"] = forms.DecimalField(
+                label=item.title,
+                required=False,
+                min_value=0,
+                max_value=item.max,
+                decimal_places=2,
+                initial=None if entry is None else entry.points,
+            )
+            self.fields[f"note_{item.code}"] = forms.CharField(
+                label=_("Note"),
+                required=False,
+                max_length=500,
+                initial="" if entry is None else entry.note,
+            )
+            self.fields[f"files_{item.code}"] = EvidenceField(
+                label=_("Inspection records"), required=False
+            )
+
+    def values(self) -> dict:
+        """Item code → ItemInput of the items whose points were filled in."""
+        out = {}
+        for item in self.items:
+            points = self.cleaned_data.get(f"points_{item.code}")
+            if points is None:
+                continue
+            out[item.code] = ItemInput(
+                points,
+                self.cleaned_data.get(f"note_{item.code}", ""),
+                list(self.cleaned_data.get(f"files_{item.code}") or []),
+            )
+        return out
+
+    def rows(self):
+        """(section, item, points field, note field, files field) in the template's order."""
+        return [
+            (
+                item.section,
+                item,
+                self[f"points_{item.code}"],
+                self[f"note_{item.code}"],
+                self[f"files_{item.code}"],
+            )
+            for item in self.items
+        ]
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Bonus, deduction or finding"),
+        choices=[("", "—")]
+        + [(k.code, f"{k.rule} {k.label} ({k.points:+})") for k in sheet.KINDS.values()],
+    )
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    files = EvidenceField(label=_("Notice, commendation or record (PDF, JPEG, PNG)"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_adjustment_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TemplateForm(forms.Form):
+    """The county's sheet items of a year: each item's rule, maximum and how it is scored."""
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        entered = [
+            (sheet.LATEST, _("Entered: the latest round counts")),
+            (sheet.ROUNDS, _("Entered: the rounds add up (per quarter)")),
+        ]
+        for item in self.items:
+            automatic = item.scoring in sheet.AUTOMATIC
+            self.fields[f"title_{item.code}"] = forms.CharField(
+                label=_("Rule"), max_length=300, initial=item.title
+            )
+            self.fields[f"max_{item.code}"] = forms.DecimalField(
+                label=_("Maximum"),
+                min_value=0,
+                max_value=1000,
+                decimal_places=2,
+                initial=item.max,
+                disabled=automatic,
+            )
+            self.fields[f"scoring_{item.code}"] = forms.ChoiceField(
+                label=_("How it is scored"),
+                choices=[(item.scoring, _("Computed by the system"))] if automatic else entered,
+                initial=item.scoring,
+                disabled=automatic,
+            )
+
+    def changes(self) -> dict:
+        return {
+            item.code: (
+                self.cleaned_data[f"title_{item.code}"],
+                self.cleaned_data[f"max_{item.code}"],
+                self.cleaned_data[f"scoring_{item.code}"],
+            )
+            for item in self.items
+        }
+
+    def rows(self):
+        return [
+            (
+                item,
+                self[f"title_{item.code}"],
+                self[f"max_{item.code}"],
+                self[f"scoring_{item.code}"],
+            )
+            for item in self.items
+        ]

@@ -32,8 +32,14 @@ from tipline.models import Report
 
 from .. import casefile
 from ..models import Case, DocumentType
-from . import scoring
-from .models import CaseFalsification, TownshipQuota
+from . import scoring, sheet
+from .models import (
+    CaseFalsification,
+    InspectionEntry,
+    SheetAdjustment,
+    SheetItem,
+    TownshipQuota,
+)
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -157,3 +163,31 @@ def _repeat_rows(county, start, end):
     ):
         grouped.setdefault(case_id, (case_id, number, township_id, []))[3].append(received_at)
     return list(grouped.values())
+
+
+# --- the sheet: template, inspection entries, entered adjustments (three queries) ------------
+
+
+def template(county: County, year: int) -> list[sheet.ItemSpec]:
+    """The county's sheet items of the year, or the rulebook's default when it has none."""
+    rows = SheetItem.objects.filter(county=county, year=year).order_by("order", "code")
+    return [row.spec() for row in rows] or list(sheet.DEFAULT_TEMPLATE)
+
+
+def sheet_inputs(county: County, year: int):
+    """(template, township code → [sheet.Entry], township code → [adjustment kind codes])."""
+    entries = defaultdict(list)
+    for code, item, round_, points in InspectionEntry.objects.filter(
+        item__county=county, item__year=year
+    ).values_list("township__code", "item__code", "round", "points"):
+        entries[code].append(sheet.Entry(item, round_, points))
+    kinds = defaultdict(list)
+    for code, kind in (
+        SheetAdjustment.objects.filter(
+            township__county=county, year=year, withdrawn_at__isnull=True
+        )
+        .order_by("date", "pk")
+        .values_list("township__code", "kind")
+    ):
+        kinds[code].append(kind)
+    return template(county, year), entries, kinds

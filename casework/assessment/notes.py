@@ -74,8 +74,20 @@ def interpretations() -> list[dict]:
         {
             "code": "bottom_band",
             "text": _(
-                "Bottom band (后三类): fewer cases handled than half of a quota above 0. A "
-                "township in the band ranks below every township outside it, whatever its net."
+                "Bottom band (后三类): fewer cases handled than half of a quota above 0, or a "
+                "notice, exposure or unrectified criticism entered by the county's inspectors. "
+                "A township in the band ranks below every township outside it, whatever its "
+                "total."
+            ),
+        },
+        {
+            "code": "rounds",
+            "text": _(
+                "Inspection rounds: an item counts the points of its latest round (the "
+                "year-end assessment after the fourth quarter after the second); an item "
+                "scored per quarter adds up its rounds, together at most its maximum. An item "
+                "not yet entered counts 0. Total = every item + bonuses − deductions; the "
+                "ranking is by total."
             ),
         },
     ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from org.models import County
 
-from . import inputs, scoring
+from . import inputs, scoring, sheet
 from .models import AssessmentFreeze
 
 # The figures compared between a frozen snapshot and today's.
@@ -32,11 +32,22 @@ COMPARED = (
     "bottom_band",
     "deductions",
     "missing",
+    "items",
+    "adjustments",
+    "total",
 )
 
 
 def live(county: County, year: int) -> list[scoring.TownshipScore]:
-    return scoring.ranked([scoring.compute(i) for i in inputs.county_inputs(county, year)])
+    """Every township's whole sheet, ranked (nine queries: six for the cases, three for the
+    sheet)."""
+    items, entries, kinds = inputs.sheet_inputs(county, year)
+    return scoring.ranked(
+        [
+            sheet.apply(scoring.compute(i), items, entries[i.township], kinds[i.township])
+            for i in inputs.county_inputs(county, year)
+        ]
+    )
 
 
 def live_rows(county: County, year: int) -> list[dict]:
@@ -94,7 +105,11 @@ def assessment(county: County, year: int, *, live_only: bool = False) -> Assessm
     )
     if freeze is None:
         return Assessment(county, year, today, live=today)
-    # Snapshots frozen before quota_set existed were frozen with every quota set.
-    frozen = [{"quota_set": True, **row} for row in freeze.snapshot]
+    # Snapshots frozen before quota_set existed were frozen with every quota set; those frozen
+    # before the whole sheet had only the computed part, whose total was the net.
+    frozen = [
+        {"quota_set": True, "items": [], "adjustments": [], "total": row["net"], **row}
+        for row in freeze.snapshot
+    ]
     changed, added = differences(frozen, today)
     return Assessment(county, year, frozen, freeze, live=today, differences=changed, added=added)

@@ -130,6 +130,40 @@ class TownshipInputs:
 
 
 @dataclass(frozen=True)
+class SheetLine:
+    """One item of the 1000-point sheet (sheet.py): points None while nobody has entered it."""
+
+    code: str
+    section: str
+    title: str
+    max: Decimal
+    points: Decimal | None
+    source: str  # "auto" | "inspection"
+
+    def as_json(self) -> dict:
+        return {
+            "code": self.code,
+            "section": self.section,
+            "title": self.title,
+            "max": number(self.max),
+            "points": None if self.points is None else number(self.points),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A bonus (positive) or deduction (negative) of 奖励惩处, or a 后三类 finding (0)."""
+
+    rule: str
+    points: Decimal
+    source: str  # "auto" | "inspection"
+
+    def as_json(self) -> dict:
+        return {"rule": self.rule, "points": number(self.points), "source": self.source}
+
+
+@dataclass(frozen=True)
 class TownshipScore:
     township: str
     name: str
@@ -153,6 +187,11 @@ class TownshipScore:
     quota_set: bool = True
     county: str = ""
     rank: int | None = None  # None: not ranked (no quota set for the year)
+    # The whole sheet (sheet.apply): every item, the adjustments and their total. A score
+    # computed without the sheet has the net as its total.
+    items: tuple[SheetLine, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    total: Decimal | None = None
 
     @property
     def total_deduction(self) -> Decimal:
@@ -183,7 +222,14 @@ class TownshipScore:
             "bottom_band": self.bottom_band,
             "deductions": [d.as_json() for d in self.deductions],
             "missing": [{"case": m.case, "document": m.document} for m in self.missing],
+            "items": [i.as_json() for i in self.items],
+            "adjustments": [a.as_json() for a in self.adjustments],
+            "total": number(self.sheet_total),
         }
+
+    @property
+    def sheet_total(self) -> Decimal:
+        return self.net if self.total is None else self.total
 
 
 def number(value: Decimal) -> int | float:
@@ -279,16 +325,21 @@ def compute(inp: TownshipInputs) -> TownshipScore:
 
 def ranked(scores: list[TownshipScore]) -> list[TownshipScore]:
     """The county's ranking. A township in the bottom band (后三类) is put there directly: every
-    township outside the band first, by net, then the band, by net, below all of them. Equal
-    nets share a rank (1, 2, 2, 4), then by township code. A township whose quota the county has
-    not set for the year is not ranked (rank None): it comes after the ranked ones, by code."""
+    township outside the band first, by total, then the band, by total, below all of them. Equal
+    totals share a rank (1, 2, 2, 4), then by township code. A township whose quota the county
+    has not set for the year is not ranked (rank None): it comes after the ranked ones, by code.
+    Before any inspection entry a township's total is its net, so the ranking is by net."""
     ordered = sorted(
-        (s for s in scores if s.quota_set), key=lambda s: (s.bottom_band, -s.net, s.township)
+        (s for s in scores if s.quota_set),
+        key=lambda s: (s.bottom_band, -s.sheet_total, s.township),
     )
     out, rank = [], 0
     for i, score in enumerate(ordered):
         before = ordered[i - 1] if i else None
-        if before is None or (score.bottom_band, score.net) != (before.bottom_band, before.net):
+        if before is None or (score.bottom_band, score.sheet_total) != (
+            before.bottom_band,
+            before.sheet_total,
+        ):
             rank = i + 1
         out.append(replace(score, rank=rank))
     unset = sorted((s for s in scores if not s.quota_set), key=lambda s: s.township)

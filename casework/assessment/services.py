@@ -220,5 +220,6 @@ def freeze_year(county_id, year: int, user) -> AssessmentFreeze:
             county=county.code,
             year=year,
             net={row["township"]: row["net"] for row in rows},
+            total={row["township"]: row["total"] for row in rows},
         )
     return freeze

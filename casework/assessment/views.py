@@ -2,6 +2,7 @@
 quota settings and freezing; the repeat-suggestion and falsification actions of the report and
 case pages. Every figure comes from report.assessment (the same as assessment_report prints)."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,11 +22,37 @@ from ..errors import NotAllowed
 from ..forms import OpenCaseForm
 from ..models import Case
 from ..states import PERM_TRIAGE
-from ..views.common import attempt, form_errors
+from ..views.common import attempt, file_response, form_errors
 from ..views.triage import report_context
-from . import chart, exports, inputs, notes, report, services, triage
-from .forms import FalsifyForm, FreezeForm, QuotaForm, RepeatReasonForm
-from .models import TownshipQuota
+from . import (
+    chart,
+    exports,
+    inputs,
+    inspections,
+    notes,
+    report,
+    services,
+    sheet,
+    sheet_detail,
+    triage,
+)
+from .forms import (
+    AdjustmentForm,
+    FalsifyForm,
+    FreezeForm,
+    QuotaForm,
+    RepeatReasonForm,
+    RoundForm,
+    TemplateForm,
+)
+from .models import (
+    AssessmentFreeze,
+    InspectionEntry,
+    InspectionRound,
+    SheetAdjustment,
+    SheetEvidence,
+    TownshipQuota,
+)
 
 PERM_VIEW = "assessment.view_assessment"
 
@@ -113,6 +140,7 @@ def county_page(request):
         and not result.frozen
         and year <= timezone.localdate().year,
         "can_set_quotas": county_staff and user.has_perm(services.PERM_QUOTA),
+        "can_edit_template": county_staff and user.has_perm(inspections.PERM_TEMPLATE),
         "freeze_form": FreezeForm(initial={"year": year}),
         "query": urlencode({"county": county.code, "year": year}),
         "years": (year - 1, year + 1),
@@ -148,6 +176,11 @@ def township_page(request, code):
         "missing": [{**m, "case_pk": case_ids.get(m["case"])} for m in row["missing"]],
         "query": urlencode({"county": county.code, "year": year}),
         "notes": notes.interpretations(),
+        "sections": sheet_detail.sections(row, township, year),
+        "adjustments": sheet_detail.adjustments(row, township, year),
+        "can_inspect": request.user.has_perm(inspections.PERM_INSPECT)
+        and _is_county_staff(request.user, county)
+        and not result.frozen,
     }
     return render(request, "assessment/township.html", context)
 
@@ -302,3 +335,197 @@ def falsify(request, pk):
     else:
         form_errors(request, form)
     return redirect("staff:case", pk=case.pk)
+
+
+# --- the 1000-point sheet: entries, adjustments, evidence, template --------------------------
+
+
+def _inspectable(request, code) -> Township:
+    """A township the inspector may enter: of their county (404 outside it, 403 for township
+    staff, who only read their own sheet)."""
+    township = Township.objects.filter(code=code).select_related("county").first()
+    if township is None or not townships_for(request.user).filter(pk=township.pk).exists():
+        raise Http404
+    _require_county_staff(request.user, township.county)
+    return township
+
+
+def _round(request) -> str:
+    value = request.POST.get("round") or request.GET.get("round") or sheet.Q2
+    return value if value in sheet.ROUND_ORDER else sheet.Q2
+
+
+def _entry_page(request, township, year, round_, form, adjustment_form, status=200):
+    current = {
+        e.item.code: e
+        for e in InspectionEntry.objects.filter(
+            township=township, item__year=year, round=round_
+        ).select_related("item")
+    }
+    if form is None:
+        form = RoundForm(items=inputs.template(township.county, year), current=current)
+    frozen = AssessmentFreeze.objects.filter(county=township.county, year=year).exists()
+    context = {
+        "township": township,
+        "county": township.county,
+        "year": year,
+        "round": round_,
+        "rounds": InspectionRound.choices,
+        "form": form,
+        "adjustment_form": adjustment_form or AdjustmentForm(),
+        "frozen": frozen,
+        "query": urlencode({"county": township.county.code, "year": year}),
+    }
+    return render(request, "assessment/inspect.html", context, status=status)
+
+
+@perm_required(inspections.PERM_INSPECT)
+def inspect(request, code):
+    """督查录入: the inspector's points of one township for one round (GET the form, POST it)."""
+    township = _inspectable(request, code)
+    year, round_ = _year(request), _round(request)
+    if request.method != "POST":
+        return _entry_page(request, township, year, round_, None, None)
+    items = inputs.template(township.county, year)
+    form = RoundForm(request.POST, request.FILES, items=items)
+    if form.is_valid():
+        try:
+            saved = attempt(
+                request,
+                inspections.enter_round,
+                township.pk,
+                year,
+                round_,
+                form.values(),
+                request.user,
+                success=lambda rows: _("%(n)d items saved.") % {"n": len(rows)},
+                show_at_field=(inspections.EntryRefused,),
+            )
+        except inspections.EntryRefused as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, str(exc))
+            else:
+                form.add_error(None, str(exc))
+            saved = None
+        if saved is not None:
+            return redirect(
+                f"{reverse('staff:assessment_inspect', kwargs={'code': code})}?"
+                + urlencode({"year": year, "round": round_})
+            )
+    if not form.errors:
+        return redirect(
+            f"{reverse('staff:assessment_inspect', kwargs={'code': code})}?"
+            + urlencode({"year": year, "round": round_})
+        )
+    return _entry_page(request, township, year, round_, form, None, status=400)
+
+
+@require_POST
+@perm_required(inspections.PERM_INSPECT)
+def add_adjustment(request, code):
+    township = _inspectable(request, code)
+    year, round_ = _year(request), _round(request)
+    form = AdjustmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            done = attempt(
+                request,
+                inspections.add_adjustment,
+                township.pk,
+                year,
+                form.cleaned_data["kind"],
+                form.cleaned_data["date"],
+                form.cleaned_data["note"],
+                form.cleaned_data["files"],
+                request.user,
+                success=_("Saved on the sheet."),
+                show_at_field=(inspections.EntryRefused,),
+            )
+        except inspections.EntryRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            done = None
+        if done is not None or not form.errors:
+            return redirect(
+                f"{reverse('staff:assessment_inspect', kwargs={'code': code})}?"
+                + urlencode({"year": year, "round": round_})
+            )
+    return _entry_page(request, township, year, round_, None, form, status=400)
+
+
+@perm_required(PERM_VIEW)
+def evidence(request, pk):
+    """An inspection record, decrypted, for anyone who sees the township's sheet (audited)."""
+    ev = (
+        SheetEvidence.objects.filter(pk=pk)
+        .select_related("entry__township", "adjustment__township")
+        .first()
+    )
+    township = ev and (ev.entry.township if ev.entry_id else ev.adjustment.township)
+    if township is None or not townships_for(request.user).filter(pk=township.pk).exists():
+        raise Http404
+    audit.record(request.user, Action.SHEET_EVIDENCE_VIEWED, ev, township=township.code)
+    return file_response(ev, f"{township.code}-{str(ev.pk)[:8]}.{ev.extension}")
+
+
+@perm_required(inspections.PERM_TEMPLATE)
+def template_page(request):
+    """The county's sheet of a year: each item's rule, maximum and scoring (before freezing)."""
+    user = request.user
+    county, year = _county(request), _year(request)
+    _require_county_staff(user, county)
+    items = inputs.template(county, year)
+    form = TemplateForm(request.POST or None, items=items)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                done = attempt(
+                    request,
+                    inspections.change_template,
+                    county.pk,
+                    year,
+                    form.changes(),
+                    user,
+                    success=lambda n: _("Sheet saved (%(n)d items changed).") % {"n": n},
+                    show_at_field=(inspections.EntryRefused,),
+                )
+            except inspections.EntryRefused as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                done = None
+            if done is not None or not form.errors:
+                return redirect(_link("staff:assessment_template", county, year))
+        else:
+            form_errors(request, form)
+    context = {
+        "county": county,
+        "year": year,
+        "form": form,
+        "total": sheet.template_max(items),
+        "frozen": AssessmentFreeze.objects.filter(county=county, year=year).exists(),
+        "years": (year - 1, year + 1),
+    }
+    return render(request, "assessment/template.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@perm_required(inspections.PERM_INSPECT)
+def withdraw_adjustment(request, pk):
+    """An adjustment entered by mistake stops counting (kept on the sheet as withdrawn)."""
+    row = SheetAdjustment.objects.filter(pk=pk).select_related("township__county").first()
+    if row is None:
+        raise Http404
+    township = _inspectable(request, row.township.code)
+    try:
+        attempt(
+            request,
+            inspections.withdraw_adjustment,
+            row.pk,
+            request.POST.get("reason", ""),
+            request.user,
+            success=_("Withdrawn: it no longer counts."),
+            show_at_field=(inspections.EntryRefused,),
+        )
+    except inspections.EntryRefused as exc:
+        messages.error(request, str(exc))
+    return redirect(
+        _link("staff:assessment_township", township.county, row.year, code=township.code)
+    )

@@ -4,13 +4,25 @@ Each leaves exactly one record and one audit entry; the loser gets a clear refus
 encrypted file behind. (SQLite serialises writers, so these run on PostgreSQL only.)
 """
 
+from decimal import Decimal
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from casework import services
+from casework.assessment import inspections
 from casework.assessment import services as assessment
-from casework.assessment.models import AssessmentFreeze, CaseFalsification, RepeatDismissal
+from casework.assessment.inspections import ItemInput
+from casework.assessment.models import (
+    AssessmentFreeze,
+    CaseFalsification,
+    InspectionEntry,
+    RepeatDismissal,
+    SheetEvidence,
+    SheetItem,
+)
 from casework.errors import ServiceError
 from casework.models import AuditEntry, CaseDocument
 from org import roles
@@ -81,3 +93,48 @@ def test_two_clerks_dismiss_the_same_suggestion(cast, units, township):
     assert isinstance(exc, ServiceError)
     assert RepeatDismissal.objects.count() == 1
     assert AuditEntry.objects.filter(action="repeat.dismissed").count() == 1
+
+
+def test_an_inspector_enters_while_the_year_is_frozen(units, county, township):
+    """Either the entry comes first and the frozen sheet holds it, or the freeze comes first
+    and the entry is refused, leaving no row and no file: never an entry the snapshot lacks."""
+    admin = make_staff("admin_a", roles.ADMINISTRATOR, units["county_fp"])
+    inspector = make_staff("inspector", roles.INSPECTOR, units["county_fp"])
+    year = timezone.localdate().year
+    for each in county.townships.all():
+        assessment.set_quota(each.pk, year, 0, admin)
+    values = {"art04": ItemInput("8", "督查", [clean_png()])}
+    outcomes = race(
+        lambda: inspections.enter_round(township.pk, year, "q2", values, reload_user(inspector)),
+        lambda: assessment.freeze_year(county.pk, year, reload_user(admin)),
+    )
+    frozen = {r["township"]: r for r in AssessmentFreeze.objects.get().snapshot}
+    art04 = next(i for i in frozen[township.code]["items"] if i["code"] == "art04")
+    if refused(outcomes):
+        assert InspectionEntry.objects.count() == SheetEvidence.objects.count() == 0
+        assert art04["points"] is None
+    else:
+        assert InspectionEntry.objects.get().points == 8 and art04["points"] == 8
+    files = list(Path(settings.TIPLINE_ATTACHMENT_DIR).glob("*.bin"))
+    assert len(files) == SheetEvidence.objects.count()
+
+
+def test_two_inspectors_enter_the_same_round_at_once(units, county, township):
+    """The county row serialises them: one entry, the later corrects the earlier, both audited."""
+    a = make_staff("inspector_a", roles.INSPECTOR, units["county_fp"])
+    b = make_staff("inspector_b", roles.INSPECTOR, units["county_fp"])
+    year = timezone.localdate().year
+    outcomes = race(
+        lambda: inspections.enter_round(
+            township.pk, year, "q2", {"art05": ItemInput("30")}, reload_user(a)
+        ),
+        lambda: inspections.enter_round(
+            township.pk, year, "q2", {"art05": ItemInput("35")}, reload_user(b)
+        ),
+    )
+    assert not refused(outcomes)
+    assert InspectionEntry.objects.count() == 1
+    assert SheetItem.objects.filter(county=county, year=year).count() == 19  # seeded once
+    logged = AuditEntry.objects.filter(action="assessment.inspection_entered").order_by("pk")
+    assert [e.data["old"] for e in logged] == [None, logged[0].data["new"]]
+    assert InspectionEntry.objects.get().points == Decimal(logged[1].data["new"])

@@ -22,7 +22,13 @@ then, except the repeat reports it dates back. The figures, by hand:
   164. Shortfall 20 × ⌊100 × 3/5⌋ = 1200. Bottom band (2 < 2.5). Net 164 + 5 − 1200 = −1031.
 北山乡 beishan — no quota set (the county has not issued it: 未下达任务), no cases: figured as
   quota 0, 60 + 40 + 100 = 200; phone but no mailbox → 2.5. Net 202.5, but not ranked.
-Ranks: 中水镇 1 (85), 西山镇 2 (−420), 南湖街道 3 (−1031, the bottom band); 北山乡 none, last.
+The inspectors' second-quarter round (demo.ROUND) adds to 中水镇 10 + 35 + 10 + 8 + 10 (领导重视
+73) + 12 + 15 + 4 + 5 + 10 (宣传教育 46) + 70 + 10 + 360 + 15 + 8 + 10 + 110 (制度落实 without
+第十九条 583) = 702 and a county commendation +10: total 85 + 702 + 10 = 797; to 西山镇 8 + 30 +
+5 + 6 + 10 (59) + 8 + 10 + 3 + 5 + 5 (31) + 60 + 5 + 320 + 10 + 6 + 8 + 100 (509) = 599 and a
+city notice −30: total −420 + 599 − 30 = 149. 南湖街道 and 北山乡 have no entry: total = net.
+Ranks by total: 中水镇 1 (797), 西山镇 2 (149), 南湖街道 3 (−1031, the bottom band); 北山乡
+none, last.
 """
 
 import csv
@@ -33,6 +39,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
+
+from casework.assessment import sheet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the whole demo county
 
@@ -58,6 +66,7 @@ EXPECTED = [
         "shortfall_deduction": 0,
         "reporting_system_points": 5,
         "net": 85,
+        "total": 797,
         "bottom_band": False,
         "deductions": [{"rule": "repeat", "case": "ZHONGSHUI-2026-0004", "points": 20}],
     },
@@ -80,6 +89,7 @@ EXPECTED = [
         "shortfall_deduction": 500,
         "reporting_system_points": 5,
         "net": -420,
+        "total": 149,
         "bottom_band": False,
         "deductions": [
             {"rule": "repeat", "case": "XISHAN-2026-0001", "points": 30},
@@ -106,6 +116,7 @@ EXPECTED = [
         "shortfall_deduction": 1200,
         "reporting_system_points": 5,
         "net": -1031,
+        "total": -1031,
         "bottom_band": True,
         "deductions": [{"rule": "shortfall", "case": None, "points": 1200}],
     },
@@ -128,6 +139,7 @@ EXPECTED = [
         "shortfall_deduction": 0,
         "reporting_system_points": 2.5,
         "net": 202.5,
+        "total": 202.5,
         "bottom_band": False,
         "deductions": NO_DEDUCTIONS,
     },
@@ -159,17 +171,33 @@ def test_the_demo_county_by_hand(demo):
 
 def test_csv_and_xlsx_carry_the_same_figures(demo, tmp_path):
     rows = list(csv.DictReader(io.StringIO(command("--year", "2026", "--format", "csv"))))
-    assert [(r["township"], float(r["net"])) for r in rows] == [
-        (e["township"], e["net"]) for e in EXPECTED
+    assert [(r["乡镇"], float(r["系统计分净分"]), float(r["总分"])) for r in rows] == [
+        (e["name"], e["net"], e["total"]) for e in EXPECTED
     ]
+    xishan = next(r for r in rows if r["乡镇"] == "西山镇")
+    assert xishan["后三类"] == "否" and xishan["已下达任务"] == "是"
+    assert xishan["加分、扣分"] == (
+        "性别比报表上报不及时，被市通报 −30；重复举报 XISHAN-2026-0001 −30；"
+        "弄虚作假 XISHAN-2026-0002 −50；未完成县定任务 −500"
+    )
     path = tmp_path / "a.xlsx"
     command("--year", "2026", "--county", "demo", "--format", "xlsx", "--out", str(path))
     book = load_workbook(path)
-    header, *values = list(book.active.values)
-    net = header.index("net")
-    assert [v[net] for v in values] == [e["net"] for e in EXPECTED]
-    deductions = list(book["deductions"].values)[1:]
-    assert ("xishan", "西山镇", "falsified", "XISHAN-2026-0002", 50) in deductions
+    header, *values = list(book["考核汇总"].values)
+    assert [v[header.index("总分")] for v in values] == [e["total"] for e in EXPECTED]
+    adjustments = list(book["加分扣分"].values)[1:]
+    assert ("西山镇", "第二十四条 5", "弄虚作假 XISHAN-2026-0002", -50, "系统计算") in adjustments
+    assert ("中水镇", "第二十四条 2", "获县级表彰奖励", 10, "督查录入") in adjustments
+    items = list(book["千分制明细"].values)[1:]
+    assert ("中水镇", "制度落实", sheet.DEFAULT_TEMPLATE[12].title, 400, 360, "督查录入") in items
+    assert (
+        "南湖街道办事处",
+        "领导重视",
+        sheet.DEFAULT_TEMPLATE[0].title,
+        10,
+        "未录入",
+        "督查录入",
+    ) in items
 
 
 def test_no_year_data_and_bad_arguments(demo):

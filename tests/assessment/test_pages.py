@@ -72,7 +72,7 @@ def test_township_staff_see_their_own_township_only(login, cast, county_data):
     assert client.get("/staff/assessment/townships/zhongshui/").status_code == 404
     assert client.get("/staff/assessment/townships/xishan/").status_code == 200
     rows = list(csv.DictReader(io.StringIO(_csv(client))))
-    assert [r["township"] for r in rows] == ["xishan"]
+    assert [r["乡镇"] for r in rows] == ["西山镇"]
 
 
 def _csv(client, query=""):
@@ -97,15 +97,19 @@ def test_exports_carry_the_same_figures_as_the_command(login, cast, county, coun
     client = login(cast["supervisor"])
     expected = report.live_rows(county, year)
     rows = list(csv.DictReader(io.StringIO(_csv(client))))
-    assert [r["township"] for r in rows] == [r["township"] for r in expected]
+    assert [r["乡镇"] for r in rows] == [r["name"] for r in expected]
     for got, want in zip(rows, expected, strict=True):
-        assert float(got["net"]) == want["net"]
-        assert int(got["missing_documents"]) == want["missing_documents"]
+        assert float(got["系统计分净分"]) == want["net"]
+        assert float(got["总分"]) == want["total"]
+        assert int(got["缺少文书数"]) == want["missing_documents"]
+        assert got["后三类"] == ("是" if want["bottom_band"] else "否")
     response = client.get("/staff/assessment/export.xlsx")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    values = list(sheet.values)
-    assert list(values[0]) == list(exports.COLUMNS)
-    assert [v[exports.COLUMNS.index("net")] for v in values[1:]] == [r["net"] for r in expected]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["考核汇总", "千分制明细", "加分扣分", "缺少文书"]
+    header, *values = list(book.active.values)
+    assert header[:2] == ("排名", "乡镇") and header[-1] == "总分"
+    assert all(h.isascii() is False for h in header)  # every header in Chinese
+    assert [v[header.index("总分")] for v in values] == [r["total"] for r in expected]
     exported = AuditEntry.objects.filter(action="assessment.exported")
     assert [e.data["format"] for e in exported] == ["csv", "xlsx"]
 
@@ -188,7 +192,7 @@ def test_freezing_from_the_page_then_later_changes_show_beside(
     assert "<td>1 → 2</td>" in row
     assert freeze.snapshot == AssessmentFreeze.objects.get().snapshot
     csv_rows = list(csv.DictReader(io.StringIO(_csv(client))))
-    assert [r["handled"] for r in csv_rows if r["township"] == "zhongshui"] == ["1"]
+    assert [r["查处、移送案件数"] for r in csv_rows if r["乡镇"] == "中水镇"] == ["1"]
 
 
 def test_only_administrators_see_the_settings_and_freeze(login, cast, county_data):
@@ -320,15 +324,15 @@ def test_a_township_without_a_quota_is_shown_unranked_after_the_ranked(
     assert "中水镇" in svg and "西山镇" not in svg  # the chart shows the ranking only
     assert 'id="unranked"' in html
     rows = list(csv.DictReader(io.StringIO(_csv(client))))
-    assert [(r["township"], r["rank"], r["quota_set"]) for r in rows] == [
-        ("zhongshui", "1", "1"),
-        ("xishan", "", "0"),
+    assert [(r["乡镇"], r["排名"], r["已下达任务"]) for r in rows] == [
+        ("中水镇", "1", "是"),
+        ("西山镇", "未排名", "否"),
     ]
     book = load_workbook(io.BytesIO(client.get("/staff/assessment/export.xlsx").content))
     header, *values = list(book.active.values)
-    assert [(v[header.index("rank")], v[header.index("quota_set")]) for v in values] == [
-        (1, 1),
-        (None, 0),
+    assert [(v[header.index("排名")], v[header.index("已下达任务")]) for v in values] == [
+        (1, "是"),
+        ("未排名", "否"),
     ]
     township_html = client.get("/staff/assessment/townships/xishan/").content.decode()
     assert 'id="unranked"' in township_html and "未下达任务" in township_html

@@ -385,6 +385,20 @@ MATRIX = [
     Row((403, 403, 403, 403, 403, 403, 403, 403, 200), "GET", "/staff/assessment/settings/"),
     Row((403, 403, 403, 403, 403, 403, 403, 403, 302), "POST", "/staff/assessment/freeze/",
         {"year": "2026", "county": "demo", "quotas_set": "{quotas}"}),
+    # the 1000-point sheet: the county's inspectors enter it, its administrator edits the
+    # template (their cells: tests/assessment/test_sheet_pages.py); no one else does either
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 403), "GET",
+        "/staff/assessment/townships/zhongshui/inspect/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 403), "POST",
+        "/staff/assessment/townships/zhongshui/inspect/", {"round": "q2", "points_art04": "5"}),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 403), "POST",
+        "/staff/assessment/townships/zhongshui/adjustments/",
+        {"kind": "city_notice", "date": "2026-03-01", "files": FILE}),
+    Row((404, 404, 404, 404, 404, 404, 404, 404, 404), "GET",
+        "/staff/assessment/evidence/00000000-0000-4000-8000-000000000000/"),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 403), "POST",
+        "/staff/assessment/adjustments/1/withdraw/", {"reason": "录入错误"}),
+    Row((403, 403, 403, 403, 403, 403, 403, 403, 200), "GET", "/staff/assessment/sheet/"),
     Row((302, 403, 404, 403, 302, 403, 403, 403, 403), "POST", R + "/repeats/{case}/dismiss/"),
     Row((403, 403, 403, 403, 302, 403, 403, 403, 403), "POST", P + "/falsified/",
         {"reason": "县督查组核查属实", "title": "督查报告", "file": FILE}),
@@ -526,7 +540,9 @@ def test_outsiders_learn_nothing_about_existence(login, cast, row, role, expecte
     assert response.status_code == expected
 
 
-POST_ONLY = [row for row in MATRIX if row.method == "POST" and row.name != "staff_tip"]
+# Pages that are a form on GET and its submission on POST.
+FORM_PAGES = {"staff_tip", "assessment_inspect"}
+POST_ONLY = [row for row in MATRIX if row.method == "POST" and row.name not in FORM_PAGES]
 
 
 @pytest.mark.parametrize("row", POST_ONLY, ids=[r.id for r in POST_ONLY])

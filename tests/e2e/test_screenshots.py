@@ -157,6 +157,16 @@ def test_screenshots(live_server, browser, tmp_path):
     admin.goto(base + "/admin/tipline/report/")
     written.append(save(admin, "staff-admin-reports"))
 
+    # The assessment: the county's ranking by total, a township's whole 1000-point sheet, and
+    # the inspector's entry form for a round.
+    supervisor.goto(base + "/staff/assessment/")
+    written.append(save(supervisor, "staff-assessment-county"))
+    supervisor.goto(base + "/staff/assessment/townships/zhongshui/")
+    written.append(save(supervisor, "staff-assessment-sheet", scroll_to="#sheet"))
+    inspector = signed_in(browser, base, "inspector", DESKTOP_SMALL)
+    inspector.goto(base + "/staff/assessment/townships/xishan/inspect/?round=q4")
+    written.append(save(inspector, "staff-assessment-inspect", scroll_to="#round-form"))
+
     clerk_phone = signed_in(browser, base, "clerk", PHONE_1X)
     clerk_phone.goto(base + "/staff/cases/")
     written.append(save(clerk_phone, "staff-cases-on-a-phone"))

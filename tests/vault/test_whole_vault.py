@@ -10,8 +10,10 @@ import shutil
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from casework import services as casework
+from casework.assessment import inspections
 from casework.models import DocumentType
 from casework.rewards import services as rewards
 from casework.rewards.models import Reward
@@ -88,6 +90,19 @@ def _plant_claim(ctx):
     )
 
 
+def _plant_sheet_evidence(ctx):
+    """An inspection record behind a township's points on the assessment sheet."""
+    report, _ = ctx["make_report"]()
+    record = sanitize(jpeg_with_gps(), max_bytes=1024 * 1024)
+    inspections.enter_round(
+        report.township.pk,
+        timezone.localdate().year,
+        "q2",
+        {"art04": inspections.ItemInput("8", "督查记录", [record])},
+        ctx["user"],
+    )
+
+
 PLANTERS = {
     # label → makes at least one row of that model, through the services the app uses
     "tipline.ReporterIdentity": lambda ctx: _plant_report(ctx["make_report"]),
@@ -99,6 +114,7 @@ PLANTERS = {
         sanitize(jpeg_with_gps(), max_bytes=1024 * 1024),
     ),
     "rewards.RewardClaim": _plant_claim,
+    "assessment.SheetEvidence": _plant_sheet_evidence,
 }
 
 

@@ -59,6 +59,8 @@ STAFF = {
     "finance": (roles.FINANCE, Unit.Kind.FINANCE, None),
     "auditor": (roles.AUDITOR, Unit.Kind.DISCIPLINE, None),
     "admin": (roles.ADMINISTRATOR, Unit.Kind.FAMILY_PLANNING, None),
+    # 督查: enters the assessment's inspection points (the 1000-point sheet) of every township.
+    "inspector": (roles.INSPECTOR, Unit.Kind.DISCIPLINE, None),
 }
 # Full names (family name, given name): pages and the audit log name people by them.
 NAMES = {
@@ -73,6 +75,7 @@ NAMES = {
     "finance": ("杨", "帆"),
     "auditor": ("吴", "刚"),
     "admin": ("黄", "磊"),
+    "inspector": ("钱", "进"),
 }
 DEMO_REPORTS = [
     ("zhongshui", Category.SEX_DETERMINATION, "镇东头某诊所晚上用B超给孕妇看胎儿性别，收费500元。"),
