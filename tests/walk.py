@@ -29,6 +29,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 IDENTIFIERS = re.compile(
     r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{2,}(?:-\d+)*"  # ZHONGSHUI-2026-0004, PZ-2026-001
     r"|\b[0-9a-fA-F]{16,}\b"  # hashes
+    r"|\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b"  # row ids (a record's, in the audit log)
     r"|\b[A-Z2-7]{16,}\b"  # base32 keys (the authenticator's secret)
     r"|\S+@\S+"  # e-mail addresses
     r"|https?://\S+"
