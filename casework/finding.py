@@ -1,0 +1,269 @@
+"""Finding things on the staff lists: the search and filter forms of the report queue and the
+case list, and what each filter means in SQL.
+
+A form narrows the queryset it is given, which is the user's own scope (casework.access): no
+filter widens what the user sees. Townships offered are the user's own (another id is a form
+error), and a card's condition (?work=) is the one the staff home counts (casework.worklists).
+
+Numbers are looked up exactly (case number, any case; the reference a staff member recorded
+for a tip: call log number, letter number), never by receipt: the receipt is the reporter's
+secret and only its hash is stored. Words are looked for in the report text (stored in plain
+text): every word must appear, anywhere, in any case (PostgreSQL serves this from a trigram
+index, see tipline migration 0006; SQLite scans).
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from org import roles
+from org.models import Township
+from org.people import display_name
+from org.scope import townships_for
+from tipline.models import Report
+
+from . import worklists
+from .models import Case
+from .states import State
+
+MAX_WORDS = 5
+NOBODY = "none"  # ?person=none: no investigator yet
+ALL = "all"
+# Dates a person may mean; beyond them a date is a typing slip (and 9999-12-31 has no next day).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _date_field(label):
+    return forms.DateField(
+        label=label,
+        required=False,
+        # ISO in the value: a type=date input drops anything else (e.g. 2026/12/07).
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+def _start_of(day: date) -> datetime:
+    """Local midnight at the start of `day`, as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def people_for(user):
+    """Who may be a case's investigator (承办人) in the user's townships: investigators and
+    supervisors of those townships and of their counties, former staff included (their cases
+    stay findable)."""
+    townships = townships_for(user)
+    counties = Township.objects.filter(pk__in=townships.values("pk")).values("county_id")
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=(roles.INVESTIGATOR, roles.SUPERVISOR))
+        .filter(
+            Q(staff_profile__unit__township__in=townships.values("pk"))
+            | Q(
+                staff_profile__unit__township__isnull=True,
+                staff_profile__unit__county_id__in=counties,
+            )
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class ListSearchForm(forms.Form):
+    """What the report queue and the case list share. Bound to request.GET, always: an empty
+    query is a valid one (the list's default)."""
+
+    number = forms.CharField(
+        label=_("Case number or reference"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "The whole case number (township code-year-number), or the call or letter number."
+        ),
+    )
+    words = forms.CharField(label=_("Words in the report"), required=False, max_length=100)
+    township = forms.ModelChoiceField(
+        label=_("Township"),
+        queryset=Township.objects.none(),
+        required=False,
+        empty_label=_("All your townships"),
+    )
+    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False)
+    since = _date_field(_("From"))
+    until = _date_field(_("Until"))
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, data, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.fields["township"].queryset = townships_for(user).order_by("name")
+        self.fields["person"].choices = [
+            ("", _("Anyone")),
+            (NOBODY, _("Nobody yet")),
+            *((str(p.pk), display_name(p)) for p in people_for(user)),
+        ]
+
+    def clean_number(self):
+        return self.cleaned_data["number"].strip()
+
+    def clean_words(self):
+        words = self.cleaned_data["words"].split()
+        if len(words) > MAX_WORDS:
+            raise ValidationError(
+                _("At most %(n)d words, please."), code="too_many", params={"n": MAX_WORDS}
+            )
+        return words
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValidationError(
+                _("Enter a date between %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
+            )
+        return day
+
+    def clean_since(self):
+        return self._clean_day("since")
+
+    def clean_until(self):
+        return self._clean_day("until")
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
+
+    # --- what each filter means ---------------------------------------------------------------
+
+    def _dates(self, field: str) -> Q:
+        q = Q()
+        if since := self.cleaned_data.get("since"):
+            q &= Q(**{f"{field}__gte": _start_of(since)})
+        if until := self.cleaned_data.get("until"):
+            q &= Q(**{f"{field}__lt": _start_of(until + timedelta(days=1))})
+        return q
+
+    def _person(self, field: str) -> Q:
+        person = self.cleaned_data.get("person")
+        if not person:
+            return Q()
+        if person == NOBODY:
+            return Q(**{f"{field}__isnull": True})
+        return Q(**{f"{field}_id": int(person)})
+
+    def _common(self, queryset, *, date_field, person_field):
+        data = self.cleaned_data
+        if data.get("township"):
+            queryset = queryset.filter(township=data["township"])
+        return queryset.filter(self._dates(date_field), self._person(person_field))
+
+    def active(self) -> bool:
+        """Whether anything narrows the list beyond its default (the page says so)."""
+        return self.is_bound and any(
+            v not in (None, "", [], False) for v in self.cleaned_data.values()
+        )
+
+
+def text_matches(words, field="description") -> Q:
+    """Every word somewhere in the text, in any case."""
+    q = Q()
+    for word in words:
+        q &= Q(**{f"{field}__icontains": word})
+    return q
+
+
+class ReportSearchForm(ListSearchForm):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[*Report.Status.choices, (ALL, _("All"))],
+    )
+    field_order = ["status", "number", "words", "township", "person", "since", "until"]
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["since"].label = _("Received from")
+        self.fields["until"].label = _("Received until")
+        self.fields["overdue"].label = _("Past the acceptance deadline")
+
+    def chosen_status(self) -> str:
+        return (self.cleaned_data.get("status") if self.is_valid() else "") or (
+            Report.Status.RECEIVED
+        )
+
+    def apply(self, reports):
+        data = self.cleaned_data
+        status = self.chosen_status()
+        if status != ALL:
+            reports = reports.filter(status=status)
+        if number := data["number"]:
+            # The case looked up first: two indexed equalities, combined (no join).
+            cases = list(Case.objects.filter(number=number.upper()).values_list("pk", flat=True))
+            reports = reports.filter(Q(channel_reference=number) | Q(case_id__in=cases))
+        if data["words"]:
+            reports = reports.filter(text_matches(data["words"]))
+        if data["overdue"]:
+            reports = reports.filter(worklists.reports_overdue(timezone.localdate()))
+        return self._common(reports, date_field="received_at", person_field="case__investigator")
+
+
+class CaseSearchForm(ListSearchForm):
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("Open cases")), (ALL, _("All")), *State.choices],
+    )
+    work = forms.ChoiceField(label=_("Your work"), required=False)
+    field_order = ["state", "work", "number", "words", "township", "person", "since", "until"]
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["since"].label = _("Opened from")
+        self.fields["until"].label = _("Opened until")
+        self.fields["work"].choices = [("", _("Any")), *self.work_choices()]
+
+    def work_choices(self):
+        labels = {
+            "unassigned": _("Awaiting assignment"),
+            "mine": _("Open cases assigned to you"),
+            "awaiting_decision": _("Awaiting your approval (查处)"),
+            "feedback": _("Reporters not yet told the outcome"),
+            "to_archive": _("Decided, not yet archived"),
+        }
+        return [(name, labels[name]) for name in worklists.case_work(self.user)]
+
+    def apply(self, cases):
+        data = self.cleaned_data
+        state = data["state"]
+        if state in State.values:
+            cases = cases.filter(state=state)
+        elif state != ALL:
+            cases = cases.exclude(state=State.ARCHIVED)
+        if work := data["work"]:
+            cases = cases.filter(
+                worklists.work_filter(self.user, work, overdue_only=data["overdue"])
+            )
+        elif data["overdue"]:
+            cases = cases.filter(worklists.overdue(timezone.localdate()))
+        if number := data["number"]:
+            # Reports recorded under that reference, looked up first: then two indexed
+            # equalities, combined.
+            linked = list(
+                Report.objects.filter(channel_reference=number, case__isnull=False).values_list(
+                    "case_id", flat=True
+                )
+            )
+            cases = cases.filter(Q(number=number.upper()) | Q(pk__in=linked))
+        if data["words"]:
+            cases = cases.filter(
+                pk__in=Report.objects.filter(text_matches(data["words"])).values("case_id")
+            )
+        return self._common(cases, date_field="accepted_at", person_field="investigator")
