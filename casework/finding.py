@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from org import roles
 from org.models import Township
 from org.people import display_name
-from org.scope import townships_for
+from org.scope import township_list, townships_for
 from tipline.models import Report
 
 from . import worklists
@@ -86,13 +86,7 @@ class ListSearchForm(forms.Form):
         ),
     )
     words = forms.CharField(label=_("Words in the report"), required=False, max_length=100)
-    township = forms.ModelChoiceField(
-        label=_("Township"),
-        queryset=Township.objects.none(),
-        required=False,
-        empty_label=_("All your townships"),
-    )
-    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False)
+    township = forms.TypedChoiceField(label=_("Township"), coerce=int, required=False)
     since = _date_field(_("From"))
     until = _date_field(_("Until"))
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
@@ -100,12 +94,16 @@ class ListSearchForm(forms.Form):
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
-        self.fields["township"].queryset = townships_for(user).order_by("name")
-        self.fields["person"].choices = [
-            ("", _("Anyone")),
-            (NOBODY, _("Nobody yet")),
-            *((str(p.pk), display_name(p)) for p in people_for(user)),
+        # Read once, for the choices and to check the one chosen: the user's own townships.
+        self.townships = {t.pk: t for t in township_list(user)}
+        self.fields["township"].choices = [
+            ("", _("All your townships")),
+            *((pk, t.name) for pk, t in self.townships.items()),
         ]
+
+    def clean_township(self):
+        pk = self.cleaned_data["township"]
+        return self.townships[pk] if pk not in ("", None) else None
 
     def clean_number(self):
         return self.cleaned_data["number"].strip()
@@ -151,19 +149,10 @@ class ListSearchForm(forms.Form):
             q &= Q(**{f"{field}__lt": _start_of(until + timedelta(days=1))})
         return q
 
-    def _person(self, field: str) -> Q:
-        person = self.cleaned_data.get("person")
-        if not person:
-            return Q()
-        if person == NOBODY:
-            return Q(**{f"{field}__isnull": True})
-        return Q(**{f"{field}_id": int(person)})
-
-    def _common(self, queryset, *, date_field, person_field):
-        data = self.cleaned_data
-        if data.get("township"):
-            queryset = queryset.filter(township=data["township"])
-        return queryset.filter(self._dates(date_field), self._person(person_field))
+    def _common(self, queryset, *, date_field):
+        if township := self.cleaned_data.get("township"):
+            queryset = queryset.filter(township=township)
+        return queryset.filter(self._dates(date_field))
 
     def active(self) -> bool:
         """Whether anything narrows the list beyond its default (the page says so)."""
@@ -186,7 +175,7 @@ class ReportSearchForm(ListSearchForm):
         required=False,
         choices=[*Report.Status.choices, (ALL, _("All"))],
     )
-    field_order = ["status", "number", "words", "township", "person", "since", "until"]
+    field_order = ["status", "number", "words", "township", "since", "until"]
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
@@ -212,7 +201,7 @@ class ReportSearchForm(ListSearchForm):
             reports = reports.filter(text_matches(data["words"]))
         if data["overdue"]:
             reports = reports.filter(worklists.reports_overdue(timezone.localdate()))
-        return self._common(reports, date_field="received_at", person_field="case__investigator")
+        return self._common(reports, date_field="received_at")
 
 
 class CaseSearchForm(ListSearchForm):
@@ -222,6 +211,7 @@ class CaseSearchForm(ListSearchForm):
         choices=[("", _("Open cases")), (ALL, _("All")), *State.choices],
     )
     work = forms.ChoiceField(label=_("Your work"), required=False)
+    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False)
     field_order = ["state", "work", "number", "words", "township", "person", "since", "until"]
 
     def __init__(self, data, **kwargs):
@@ -229,6 +219,11 @@ class CaseSearchForm(ListSearchForm):
         self.fields["since"].label = _("Opened from")
         self.fields["until"].label = _("Opened until")
         self.fields["work"].choices = [("", _("Any")), *self.work_choices()]
+        self.fields["person"].choices = [
+            ("", _("Anyone")),
+            (NOBODY, _("Nobody yet")),
+            *((str(p.pk), display_name(p)) for p in people_for(self.user)),
+        ]
 
     def work_choices(self):
         labels = {
@@ -266,4 +261,8 @@ class CaseSearchForm(ListSearchForm):
             cases = cases.filter(
                 pk__in=Report.objects.filter(text_matches(data["words"])).values("case_id")
             )
-        return self._common(cases, date_field="accepted_at", person_field="investigator")
+        if data["person"] == NOBODY:
+            cases = cases.filter(investigator__isnull=True)
+        elif data["person"]:
+            cases = cases.filter(investigator_id=int(data["person"]))
+        return self._common(cases, date_field="accepted_at")
