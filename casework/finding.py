@@ -73,9 +73,9 @@ def people_for(user):
     )
 
 
-class ListSearchForm(forms.Form):
-    """What the report queue and the case list share. Bound to request.GET, always: an empty
-    query is a valid one (the list's default)."""
+class ScopedSearchForm(forms.Form):
+    """A staff list's search: the case number, and the township among the user's own. Bound
+    to request.GET, always: an empty query is a valid one (the list's default)."""
 
     number = forms.CharField(
         label=_("Case number or reference"),
@@ -85,11 +85,7 @@ class ListSearchForm(forms.Form):
             "The whole case number (township code-year-number), or the call or letter number."
         ),
     )
-    words = forms.CharField(label=_("Words in the report"), required=False, max_length=100)
     township = forms.TypedChoiceField(label=_("Township"), coerce=int, required=False)
-    since = _date_field(_("From"))
-    until = _date_field(_("Until"))
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
@@ -107,6 +103,20 @@ class ListSearchForm(forms.Form):
 
     def clean_number(self):
         return self.cleaned_data["number"].strip()
+
+    def in_township(self, queryset):
+        if township := self.cleaned_data.get("township"):
+            queryset = queryset.filter(township=township)
+        return queryset
+
+
+class ListSearchForm(ScopedSearchForm):
+    """What the report queue and the case list share."""
+
+    words = forms.CharField(label=_("Words in the report"), required=False, max_length=100)
+    since = _date_field(_("From"))
+    until = _date_field(_("Until"))
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def clean_words(self):
         words = self.cleaned_data["words"].split()
@@ -150,15 +160,7 @@ class ListSearchForm(forms.Form):
         return q
 
     def _common(self, queryset, *, date_field):
-        if township := self.cleaned_data.get("township"):
-            queryset = queryset.filter(township=township)
-        return queryset.filter(self._dates(date_field))
-
-    def active(self) -> bool:
-        """Whether anything narrows the list beyond its default (the page says so)."""
-        return self.is_bound and any(
-            v not in (None, "", [], False) for v in self.cleaned_data.values()
-        )
+        return self.in_township(queryset).filter(self._dates(date_field))
 
 
 def text_matches(words, field="description") -> Q:
