@@ -28,7 +28,7 @@ from org.scope import township_list, townships_for
 from tipline.models import Report
 
 from . import worklists
-from .models import Case
+from .models import Case, IdentityRequest
 from .states import State
 
 MAX_WORDS = 5
@@ -45,6 +45,16 @@ def _date_field(label):
         # ISO in the value: a type=date input drops anything else (e.g. 2026/12/07).
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+def _likely_day(day: date | None) -> date | None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise ValidationError(
+            _("Enter a date between %(first)s and %(last)s."),
+            code="out_of_range",
+            params={"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
+        )
+    return day
 
 
 def _start_of(day: date) -> datetime:
@@ -126,21 +136,11 @@ class ListSearchForm(ScopedSearchForm):
             )
         return words
 
-    def _clean_day(self, name):
-        day = self.cleaned_data.get(name)
-        if day is not None and not EARLIEST <= day <= LATEST:
-            raise ValidationError(
-                _("Enter a date between %(first)s and %(last)s."),
-                code="out_of_range",
-                params={"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
-            )
-        return day
-
     def clean_since(self):
-        return self._clean_day("since")
+        return _likely_day(self.cleaned_data.get("since"))
 
     def clean_until(self):
-        return self._clean_day("until")
+        return _likely_day(self.cleaned_data.get("until"))
 
     def clean(self):
         data = super().clean()
@@ -268,3 +268,32 @@ class CaseSearchForm(ListSearchForm):
         elif data["person"]:
             cases = cases.filter(investigator_id=int(data["person"]))
         return self._common(cases, date_field="accepted_at")
+
+
+class IdentitySearchForm(forms.Form):
+    """Identity requests of one status (the custodian's card: the pending ones)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), *IdentityRequest.Status.choices],
+    )
+
+    def apply(self, requests):
+        if status := self.cleaned_data["status"]:
+            requests = requests.filter(status=status)
+        return requests
+
+
+class AuditDayForm(forms.Form):
+    """The audit log from one local day on (the auditor's card: today's entries)."""
+
+    since = _date_field(_("From"))
+
+    def clean_since(self):
+        return _likely_day(self.cleaned_data.get("since"))
+
+    def start(self):
+        """The aware start of the day chosen, or None."""
+        day = self.cleaned_data.get("since") if self.is_valid() else None
+        return _start_of(day) if day else None

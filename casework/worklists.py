@@ -232,7 +232,7 @@ def for_user(user, counts=None) -> list[dict]:
                     "identity requests awaiting your decision",
                     n,
                 ),
-                reverse("staff:identity_list"),
+                f"{reverse('staff:identity_list')}?status={IdentityRequest.Status.PENDING}",
             )
         )
     if user.has_perm("casework.view_audit"):
@@ -243,7 +243,7 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-audit",
                 n,
                 ngettext("audit entry today", "audit entries today", n),
-                reverse("staff:audit"),
+                f"{reverse('staff:audit')}?since={since.date().isoformat()}",
             )
         )
     return items

@@ -11,13 +11,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from casework import services
+from casework import identity, services
 from casework.models import Case
 from casework.views import common
 from tipline import services as intake
 from tipline.models import Category, Channel, Report
 
 from .conftest import new_report
+from .test_query_counts import REASON, report_with_identity
 
 pytestmark = pytest.mark.django_db
 
@@ -297,6 +298,15 @@ def cards(html):
     return out
 
 
+# Each list unfiltered (the audit log counts only from a day on).
+EVERYTHING = {
+    "/staff/reports/": "?status=all",
+    "/staff/cases/": "?state=all",
+    "/staff/identity/": "",
+    "/staff/audit/": "?since=2000-01-01",
+}
+
+
 @pytest.fixture
 def workload(cast, units, township, other_township):
     """Cases and reports in every state a card counts, in both townships, some overdue."""
@@ -314,7 +324,7 @@ def workload(cast, units, township, other_township):
     for ts in (township, other_township):
         opened(cast, ts)  # unassigned
         new_report(ts)  # awaiting review
-    late_report = new_report(township)
+    late_report = report_with_identity(township)
     Report.objects.filter(pk=late_report.pk).update(acceptance_due=long_ago)
     assigned(township, "investigator", start=False)
     late = assigned(township, "investigator")
@@ -327,10 +337,23 @@ def workload(cast, units, township, other_township):
             services.give_feedback(case.pk, cast["supervisor"], "已核查，感谢举报")
         if i == 1:
             Case.objects.filter(pk=case.pk).update(feedback_due=long_ago, archive_due=long_ago)
+    # Identity requests: one pending, one decided; an audit entry of yesterday.
+    for decided in (False, True):
+        req = identity.request_access(late_report, cast["investigator"], REASON)
+        if decided:
+            identity.decide(req.pk, cast["custodian"], False, "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE casework_auditentry SET at = %s WHERE id = (SELECT MIN(id) FROM "
+            "casework_auditentry)",
+            [timezone.now() - timedelta(days=2)],
+        )
     return late
 
 
-@pytest.mark.parametrize("who", ["clerk", "investigator", "supervisor", "other_clerk"])
+@pytest.mark.parametrize(
+    "who", ["clerk", "investigator", "supervisor", "other_clerk", "custodian", "auditor"]
+)
 def test_each_card_counts_what_its_list_shows(login, cast, workload, who):
     client = login(cast[who])
     home = client.get("/staff/").content.decode()
@@ -345,7 +368,7 @@ def test_each_card_counts_what_its_list_shows(login, cast, workload, who):
             f"{who}: card {key} says {n}, {url} lists {shown_count(html)}"
         )
         path = url.split("?")[0]
-        unfiltered = shown_count(client.get(f"{path}?state=all&status=all").content.decode())
+        unfiltered = shown_count(client.get(path + EVERYTHING[path]).content.decode())
         narrowed += unfiltered != n
     assert narrowed, f"{who}: no card narrowed its list (the test data proves nothing)"
 
