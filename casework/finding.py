@@ -107,6 +107,18 @@ class ScopedSearchForm(forms.Form):
             *((pk, t.name) for pk, t in self.townships.items()),
         ]
 
+    # Shown at once; the others under "More filters", open when one of them is used.
+    FIRST = ("status", "state", "number", "words")
+
+    def first_fields(self):
+        return [self[name] for name in self.fields if name in self.FIRST]
+
+    def more_fields(self):
+        return [self[name] for name in self.fields if name not in self.FIRST]
+
+    def more_in_use(self) -> bool:
+        return any(self.data.get(f.name) or f.errors for f in self.more_fields())
+
     def clean_township(self):
         pk = self.cleaned_data["township"]
         return self.townships[pk] if pk not in ("", None) else None

@@ -128,8 +128,11 @@ def test_queue_filters_by_received_dates_in_local_time(login, cast, township):
     assert reports_listed(response) == [str(before.pk)]
     response = client.get("/staff/reports/?since=2026-12-04")
     assert reports_listed(response) == [str(after.pk)]
-    # The form shows the dates as the date inputs need them.
-    assert 'type="date" name="since" value="2026-12-04"' in response.content.decode()
+    # The form shows the dates as the date inputs need them, under "more filters", open.
+    html = response.content.decode()
+    assert 'type="date" name="since" value="2026-12-04"' in html
+    assert '<details class="more" open>' in html
+    assert '<details class="more">' in client.get("/staff/reports/?words=x").content.decode()
 
 
 def test_queue_of_another_status_and_overdue(login, cast, township):
