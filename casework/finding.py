@@ -91,9 +91,7 @@ class ScopedSearchForm(forms.Form):
         label=_("Case number or reference"),
         required=False,
         max_length=100,
-        help_text=_(
-            "The whole case number (township code-year-number), or the call or letter number."
-        ),
+        help_text=_("The whole case number, or the call or letter number."),
     )
     township = forms.TypedChoiceField(label=_("Township"), coerce=int, required=False)
 
