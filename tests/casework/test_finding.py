@@ -198,6 +198,8 @@ def test_a_number_or_words_from_another_township_find_nothing(
         ("reports/?status=bogus", "status", "选择一个有效的选项"),
         ("reports/?words=" + "+".join("一二三四五六"), "words", "最多 5 个词"),
         ("reports/?number=" + "1" * 101, "number", "100"),
+        ("reports/?words=%00", "words", "空字符"),
+        ("reports/?township=99999999999999999999999", "township", "选择一个有效的选项"),
         ("cases/?person=123456", "person", "选择一个有效的选项"),
         ("cases/?person=abc", "person", "选择一个有效的选项"),
         ("cases/?state=bogus", "state", "选择一个有效的选项"),
