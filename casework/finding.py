@@ -27,7 +27,7 @@ from org.people import display_name
 from org.scope import township_list, townships_for
 from tipline.models import Report
 
-from . import worklists
+from . import access, worklists
 from .models import Case, IdentityRequest
 from .states import State
 
@@ -260,18 +260,18 @@ class CaseSearchForm(ListSearchForm):
             )
         elif data["overdue"]:
             cases = cases.filter(worklists.overdue(timezone.localdate()))
+        # Reports are looked for among the user's own: the subquery stays as narrow as the list.
+        reports = access.reports_for(self.user).filter(case__isnull=False)
         if number := data["number"]:
-            # Reports recorded under that reference, looked up first: then two indexed
-            # equalities, combined.
+            # Cases of reports recorded under that reference, looked up first: then two
+            # indexed equalities, combined.
             linked = list(
-                Report.objects.filter(channel_reference=number, case__isnull=False).values_list(
-                    "case_id", flat=True
-                )
+                reports.filter(channel_reference=number).values_list("case_id", flat=True)
             )
             cases = cases.filter(Q(number=number.upper()) | Q(pk__in=linked))
         if data["words"]:
             cases = cases.filter(
-                pk__in=Report.objects.filter(text_matches(data["words"])).values("case_id")
+                pk__in=reports.filter(text_matches(data["words"])).values("case_id")
             )
         if data["person"] == NOBODY:
             cases = cases.filter(investigator__isnull=True)

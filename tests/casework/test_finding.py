@@ -426,3 +426,20 @@ def test_two_chinese_characters_found_through_the_trigram_index(login, cast, tow
             cursor.execute("RESET enable_indexscan")
     response = login(cast["clerk"]).get("/staff/reports/?words=堕胎")
     assert reports_listed(response) == [str(target.pk)]
+
+
+def test_case_list_finds_a_case_by_its_reports_reference(login, cast, township, other_township):
+    letter, _ = services.register_staff_tip(
+        cast["clerk"], _input(township, "来信反映"), Channel.LETTER, channel_reference="信-88"
+    )
+    case = services.open_case(letter.pk, cast["clerk"])
+    theirs, _ = services.register_staff_tip(
+        cast["other_clerk"],
+        _input(other_township, "来信"),
+        Channel.LETTER,
+        channel_reference="信-88",
+    )
+    services.open_case(theirs.pk, cast["other_clerk"])
+    opened(cast, township)
+    response = login(cast["clerk"]).get("/staff/cases/?" + urlencode({"number": "信-88"}))
+    assert cases_listed(response) == [case.pk]
