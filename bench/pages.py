@@ -33,6 +33,20 @@ def pages():
         **{f"queue ({s})": f"/staff/reports/?status={s}" for s in Report.Status.values},
         "cases": "/staff/cases/",
         "cases (archived)": "/staff/cases/?state=archived",
+        # Search (casework.finding). The generated texts come from six templates
+        # (ops/loadgen/people.py): "堕胎药" is in one in six reports, "引产" (two characters:
+        # no trigram) in two, "人民路17号" in about one in 14,000.
+        "queue search (words, 3+ characters)": "/staff/reports/?status=all&words=堕胎药",
+        "queue search (words, 2 characters)": "/staff/reports/?status=all&words=引产",
+        "queue search (rare words)": "/staff/reports/?status=all&words=人民路17号",
+        "queue search (number)": "/staff/reports/?status=all&number=ZHONGSHUI-2026-0001",
+        "queue filtered (dates, overdue)": (
+            "/staff/reports/?since=2026-01-01&until=2026-06-30&overdue=1"
+        ),
+        "cases search (words)": "/staff/cases/?state=all&words=堕胎药",
+        "cases search (rare words)": "/staff/cases/?state=all&words=人民路17号",
+        "cases search (number)": "/staff/cases/?state=all&number=ZHONGSHUI-2026-0001",
+        "cases of a home card (unassigned)": "/staff/cases/?state=all&work=unassigned",
         "file scores": "/staff/cases/files/",
         "identity requests": "/staff/identity/",
         "audit log (first page)": "/staff/audit/",

@@ -47,6 +47,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="50,000 reports, fewer repetitions")
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        help="reports in all (more than 10,000), instead of --quick's or the full run's: a "
+        "small run that checks the benchmarks work",
+    )
+    parser.add_argument(
+        "--skip-load", action="store_true", help="leave out bench/load.py (gunicorn clients)"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -64,7 +73,9 @@ def main():
     django.setup()
     from bench import measures
 
-    scale = 50_000 if args.quick else 1_000_000
+    scale = args.scale or (50_000 if args.quick else 1_000_000)
+    if scale <= measures.BASE:
+        sys.exit(f"--scale must be more than {measures.BASE:,} (the suggestions' baseline).")
     runs = 7 if args.quick else 15
     began = time.perf_counter()
     results, allowed = measures.run_all(scale, runs)
@@ -76,7 +87,7 @@ def main():
         from bench import load
     except ImportError:
         load = None
-    if load is not None:
+    if load is not None and not args.skip_load:
         load.measure(args, results)
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True

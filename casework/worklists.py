@@ -4,6 +4,8 @@ Counts are one query each over the user's townships (casework.access), whatever 
 cases. Conditions that steps declare are read from the declarations, not repeated here.
 """
 
+from urllib.parse import urlencode
+
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from . import access, steps
 from .models import AuditEntry, CaseDocument, IdentityRequest
 from .states import (
     DECIDED,
+    OPEN,
     PERM_ARCHIVE,
     PERM_ASSIGN,
     PERM_DECIDE,
@@ -24,8 +27,15 @@ from .states import (
 )
 
 
-def _item(key, n, text, url, overdue=0) -> dict:
-    return {"id": key, "n": n, "text": text, "url": url, "overdue": overdue}
+def _item(key, n, text, url, overdue=0, overdue_url="") -> dict:
+    return {
+        "id": key,
+        "n": n,
+        "text": text,
+        "url": url,
+        "overdue": overdue,
+        "overdue_url": overdue_url,
+    }
 
 
 def _awaiting_decision() -> Q:
@@ -46,26 +56,76 @@ def _count(**conditions) -> dict:
     return {name: Count("pk", filter=q) for name, q in conditions.items()}
 
 
-def case_counts(user, cases) -> dict:
-    """Every case count the home page shows this user, in one query over their cases."""
-    today = timezone.localdate()
-    wanted = {"open": ~Q(state=State.ARCHIVED)}
+def overdue(today) -> Q:
+    """Cases with a deadline passed and its step not taken: Case.overdue_flags() in SQL."""
+    return (
+        Q(state__in=OPEN, decision_due__lt=today)
+        | Q(feedback_due__lt=today, feedback_given_at__isnull=True)
+        | (Q(archive_due__lt=today) & ~Q(state=State.ARCHIVED))
+    )
+
+
+def reports_overdue(today) -> Q:
+    """Reports still awaiting review past their acceptance deadline."""
+    return Q(status=Report.Status.RECEIVED, acceptance_due__lt=today)
+
+
+def case_work(user, today=None) -> dict[str, tuple[Q, Q | None]]:
+    """The case cards this user's home shows, by name: (what the card counts, what its
+    "overdue" line counts, or None). The case list filters by the same conditions (?work=),
+    so a card and the list it opens count the same cases."""
+    today = today or timezone.localdate()
+    work = {}
     if user.has_perm(PERM_ASSIGN):
-        wanted["unassigned"] = Q(state=State.ACCEPTED, investigator__isnull=True)
+        work["unassigned"] = (Q(state=State.ACCEPTED, investigator__isnull=True), None)
     if user.has_perm(PERM_INVESTIGATE) and not user.has_perm(PERM_DECIDE):
         mine = Q(investigator=user, state__in=(State.ACCEPTED, State.INVESTIGATING))
-        wanted["mine"] = mine
-        wanted["mine_overdue"] = mine & Q(decision_due__lt=today)
+        work["mine"] = (mine, mine & Q(decision_due__lt=today))
     if user.has_perm(PERM_DECIDE):
         told = Q(closed_at__isnull=False, feedback_given_at__isnull=True)
-        wanted["awaiting_decision"] = _awaiting_decision()
-        wanted["feedback"] = told
-        wanted["feedback_overdue"] = told & Q(feedback_due__lt=today)
+        work["awaiting_decision"] = (_awaiting_decision(), None)
+        work["feedback"] = (told, told & Q(feedback_due__lt=today))
     if user.has_perm(PERM_ARCHIVE):
         to_archive = Q(state__in=DECIDED) | Q(state=State.REWARDED)
-        wanted["to_archive"] = to_archive
-        wanted["to_archive_overdue"] = to_archive & Q(archive_due__lt=today)
+        work["to_archive"] = (to_archive, to_archive & Q(archive_due__lt=today))
+    return work
+
+
+def work_filter(user, name: str, *, overdue_only=False, today=None) -> Q:
+    """The condition of the user's card `name` (its overdue part with overdue_only); a name the
+    user has no card for matches nothing."""
+    today = today or timezone.localdate()
+    counted, late = case_work(user, today).get(name, (Q(pk__in=[]), None))
+    if not overdue_only:
+        return counted
+    return late if late is not None else counted & overdue(today)
+
+
+def case_counts(user, cases) -> dict:
+    """Every case count the home page shows this user, in one query over their cases."""
+    wanted = {"open": ~Q(state=State.ARCHIVED)}
+    for name, (counted, late) in case_work(user).items():
+        wanted[name] = counted
+        if late is not None:
+            wanted[f"{name}_overdue"] = late
     return cases.order_by().aggregate(**_count(**wanted))
+
+
+def case_list_url(work: str = "", *, overdue_only=False) -> str:
+    """The case list filtered to one card's cases (every state: a card counts archived ones
+    too where its condition allows)."""
+    query = {"state": "all", "work": work} if work else {}
+    if overdue_only:
+        query["overdue"] = "1"
+    url = reverse("staff:cases")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def queue_url(*, overdue_only=False) -> str:
+    query = {"status": Report.Status.RECEIVED}
+    if overdue_only:
+        query["overdue"] = "1"
+    return f"{reverse('staff:queue')}?{urlencode(query)}"
 
 
 def for_user(user, counts=None) -> list[dict]:
@@ -73,7 +133,6 @@ def for_user(user, counts=None) -> list[dict]:
     today = timezone.localdate()
     counts = counts if counts is not None else case_counts(user, access.cases_for(user))
     items = []
-    case_list = reverse("staff:cases")
     if user.has_perm(PERM_TRIAGE):
         new = (
             access.reports_for(user)
@@ -81,7 +140,7 @@ def for_user(user, counts=None) -> list[dict]:
             .aggregate(
                 **_count(
                     n=Q(status=Report.Status.RECEIVED),
-                    overdue=Q(status=Report.Status.RECEIVED, acceptance_due__lt=today),
+                    overdue=reports_overdue(today),
                 )
             )
         )
@@ -91,8 +150,9 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-new-reports",
                 n,
                 ngettext("new report awaiting review", "new reports awaiting review", n),
-                reverse("staff:queue"),
+                queue_url(),
                 new["overdue"],
+                queue_url(overdue_only=True),
             )
         )
     if user.has_perm(PERM_ASSIGN):
@@ -102,7 +162,7 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-unassigned",
                 n,
                 ngettext("case awaiting assignment", "cases awaiting assignment", n),
-                f"{case_list}?state={State.ACCEPTED}",
+                case_list_url("unassigned"),
             )
         )
     if user.has_perm(PERM_INVESTIGATE) and not user.has_perm(PERM_DECIDE):
@@ -112,8 +172,9 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-my-cases",
                 n,
                 ngettext("open case assigned to you", "open cases assigned to you", n),
-                case_list,
+                case_list_url("mine"),
                 counts["mine_overdue"],
+                case_list_url("mine", overdue_only=True),
             )
         )
     if user.has_perm(PERM_DECIDE):
@@ -127,7 +188,7 @@ def for_user(user, counts=None) -> list[dict]:
                     "cases with their penalty decision filed, awaiting your approval (查处)",
                     n,
                 ),
-                f"{case_list}?state={State.INVESTIGATING}",
+                case_list_url("awaiting_decision"),
             )
         )
         n = counts["feedback"]
@@ -140,8 +201,9 @@ def for_user(user, counts=None) -> list[dict]:
                     "decided cases whose reporters are not yet told the outcome",
                     n,
                 ),
-                f"{case_list}?state=all",
+                case_list_url("feedback"),
                 counts["feedback_overdue"],
+                case_list_url("feedback", overdue_only=True),
             )
         )
     if user.has_perm(PERM_ARCHIVE):
@@ -151,8 +213,9 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-to-archive",
                 n,
                 ngettext("decided case not yet archived", "decided cases not yet archived", n),
-                f"{case_list}?state=all",
+                case_list_url("to_archive"),
                 counts["to_archive_overdue"],
+                case_list_url("to_archive", overdue_only=True),
             )
         )
     if access.is_custodian(user):
@@ -169,7 +232,7 @@ def for_user(user, counts=None) -> list[dict]:
                     "identity requests awaiting your decision",
                     n,
                 ),
-                reverse("staff:identity_list"),
+                f"{reverse('staff:identity_list')}?status={IdentityRequest.Status.PENDING}",
             )
         )
     if user.has_perm("casework.view_audit"):
@@ -180,7 +243,7 @@ def for_user(user, counts=None) -> list[dict]:
                 "work-audit",
                 n,
                 ngettext("audit entry today", "audit entries today", n),
-                reverse("staff:audit"),
+                f"{reverse('staff:audit')}?since={since.date().isoformat()}",
             )
         )
     return items

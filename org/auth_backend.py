@@ -10,7 +10,7 @@ from django.contrib.auth.backends import ModelBackend
 
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("staff_profile__unit")
+        users = get_user_model()._default_manager.select_related("staff_profile__unit__township")
         try:
             user = users.get(pk=user_id)
         except get_user_model().DoesNotExist:

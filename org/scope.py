@@ -29,6 +29,22 @@ def townships_for(user):
     return Township.objects.filter(pk=unit.township_id)
 
 
+def township_list(user) -> list:
+    """townships_for(user) as a list, by name. A township's own staff get theirs from their
+    unit, read with the user (org.auth_backend): no query."""
+    profile = getattr(user, "staff_profile", None)
+    if (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and not user.is_superuser
+        and profile is not None
+        and profile.unit.township_id is not None
+    ):
+        return [profile.unit.township]
+    return list(townships_for(user).order_by("name"))
+
+
 def in_scope(user, township_id) -> bool:
     """Whether ``township_id`` is one of the user's townships (one indexed query at most)."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -102,6 +102,9 @@ class Report(models.Model):
                 fields=["status", "acceptance_due", "received_at"],
                 name="report_status_queue_idx",
             ),
+            # Staff search by the reference they recorded for a tip (call log, letter number).
+            # The report text's trigram index exists on PostgreSQL only (migration 0006).
+            models.Index(fields=["channel_reference"], name="report_channel_ref_idx"),
         ]
 
     def __str__(self):

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tipline.forms import ReceiptField, SubmissionMixin
 
+from .. import finding
 from . import claims, eligibility
-from .states import Method
+from .states import Method, RewardState
 
 
 class ClaimForm(SubmissionMixin, forms.Form):
@@ -139,3 +140,24 @@ class MarksForm(forms.Form):
 
 class LedgerForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
+
+
+class RewardSearchForm(finding.ScopedSearchForm):
+    """The rewards list's search: state, case number and township (among the user's own)."""
+
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All")), *RewardState.choices]
+    )
+    field_order = ["state", "number", "township"]
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["number"].label = _("Case number")
+        self.fields["number"].help_text = _("The whole case number (township code-year-number).")
+
+    def apply(self, rewards):
+        if state := self.cleaned_data["state"]:
+            rewards = rewards.filter(state=state)
+        if number := self.cleaned_data["number"]:
+            rewards = rewards.filter(case__number=number.upper())
+        return self.in_township(rewards)

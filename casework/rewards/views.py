@@ -20,9 +20,17 @@ from .. import access, audit
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required
 from ..models import AuditEntry
-from ..views.common import attempt, form_errors, page_of
+from ..views.common import attempt, form_errors, page_of, query_without_page
 from . import eligibility, ledger, services, steps, stepup
-from .forms import ApproveForm, CancelForm, LedgerForm, MarksForm, PayForm, StepUpForm
+from .forms import (
+    ApproveForm,
+    CancelForm,
+    LedgerForm,
+    MarksForm,
+    PayForm,
+    RewardSearchForm,
+    StepUpForm,
+)
 from .models import Reward
 from .states import (
     PERM_APPROVE,
@@ -63,10 +71,9 @@ def _back(reward):
 @perm_required(PERM_VIEW)
 def reward_list(request):
     user = request.user
-    state = request.GET.get("state", "")
+    form = RewardSearchForm(request.GET, user=user)
     rewards = rewards_for(user).select_related("case", "township")
-    if state in RewardState.values:
-        rewards = rewards.filter(state=state)
+    rewards = form.apply(rewards) if form.is_valid() else rewards.none()
     # What this person acts on comes first: claims awaiting payment for finance, proposals
     # awaiting approval for supervisors.
     first = [
@@ -83,10 +90,11 @@ def reward_list(request):
         "rewards/reward_list.html",
         {
             "page": page_of(request, rewards),
-            "state": state,
-            "states": RewardState.choices,
+            "form": form,
+            "query": query_without_page(request),
             "today": timezone.localdate(),
         },
+        status=400 if form.errors else 200,
     )
 
 

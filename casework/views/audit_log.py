@@ -3,6 +3,7 @@
 import csv
 import json
 from itertools import islice
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -10,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .. import audit, audit_display
+from .. import audit, audit_display, finding
 from ..audit_catalogue import Action
 from ..decorators import perm_required
 from ..models import AuditEntry
@@ -22,18 +23,35 @@ def _entries(request):
     action = request.GET.get("action", "").strip()[:80]
     if action:
         entries = entries.filter(action__startswith=action)
-    return entries, action
+    day = finding.AuditDayForm(request.GET)
+    if start := day.start():  # ?since=: from that local day on (the home card: today)
+        entries = entries.filter(at__gte=start)
+    return entries, action, day
 
 
 @perm_required("casework.view_audit")
 def audit_list(request):
-    entries, action = _entries(request)
+    entries, action, day = _entries(request)
     page = keyset_page(request, entries)
     rows = audit_display.describe(page.rows)
+    # Counted only from a day on (an indexed range of that day's entries); the whole log is
+    # never counted.
+    count = entries.order_by().count() if day.start() else None
     return render(
         request,
         "casework/audit_list.html",
-        {"page": page, "rows": rows, "action": action, "actions": Action.choices},
+        {
+            "page": page,
+            "rows": rows,
+            "action": action,
+            "actions": Action.choices,
+            "day": day,
+            "count": count,
+            "keep": urlencode(
+                {k: request.GET[k] for k in ("action", "since") if request.GET.get(k, "").strip()}
+            ),
+        },
+        status=400 if day.errors else 200,
     )
 
 
@@ -85,7 +103,7 @@ def _cells(row: dict) -> list:
 @perm_required("casework.view_audit")
 def audit_export(request):
     """Entries hold ids and action data only, never a reporter's identity, so they can leave."""
-    entries, action = _entries(request)
+    entries, action, _day = _entries(request)
     audit.record(request.user, Action.AUDIT_EXPORTED, request.user, filter=action)
     writer = csv.writer(_Echo())
 

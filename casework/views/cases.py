@@ -14,29 +14,29 @@ from django.views.decorators.http import require_POST
 from org.scope import OutOfScope
 from tipline.models import Report, ReporterIdentity
 
-from .. import access, audit, casefile, panels, rules, services, steps
+from .. import access, audit, casefile, finding, panels, rules, services, steps
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required, staff_required
 from ..forms import AssignForm, DocumentForm, ExtendForm, MessageForm, StepForm
-from ..models import AuditEntry, CaseDocument, DocumentType, State
-from .common import attempt, file_response, form_errors, page_of
+from ..models import AuditEntry, CaseDocument, DocumentType
+from .common import attempt, file_response, form_errors, page_of, query_without_page
 
 
 @perm_required(access.READ_CASES)
 def case_list(request):
-    state = request.GET.get("state", "")
-    cases = access.cases_for(request.user).select_related("township", "unit", "investigator")
-    if state in State.values:
-        cases = cases.filter(state=state)
-    elif state != "all":
-        cases = cases.exclude(state=State.ARCHIVED)
-    page = page_of(request, cases)
+    """Open cases by default, searched and filtered by casework.finding (?work= is a home
+    card's own condition); bad input is shown at its field (400) with no rows."""
+    form = finding.CaseSearchForm(request.GET, user=request.user)
+    cases = access.cases_for(request.user)
+    cases = form.apply(cases) if form.is_valid() else cases.none()
+    page = page_of(request, cases.select_related("township", "unit", "investigator"))
     today = timezone.localdate()
     rows = [(case, case.overdue_flags(today)) for case in page]
     return render(
         request,
         "casework/case_list.html",
-        {"page": page, "rows": rows, "state": state, "states": State.choices},
+        {"page": page, "rows": rows, "form": form, "query": query_without_page(request)},
+        status=400 if form.errors else 200,
     )
 
 

@@ -47,6 +47,13 @@ def page_of_ids(request, ids, rows):
     return page
 
 
+def query_without_page(request) -> str:
+    """The list's query string without its page: what the pager's links carry."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def attempt(request, func, *args, success=None, show_at_field=(), **kwargs):
     """Run a service; a rule it enforces becomes an error message instead of an exception.
 

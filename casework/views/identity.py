@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .. import access, identity
+from .. import access, finding, identity
 from ..decorators import perm_required, staff_required
 from ..forms import IdentityDecisionForm, IdentityRequestForm
 from ..models import IdentityRequest
 from ..services import NotAllowed
-from .common import attempt, form_errors, page_of_ids
+from .common import attempt, form_errors, page_of_ids, query_without_page
 
 
 @require_POST
@@ -41,6 +41,8 @@ def identity_list(request):
     scope = IdentityRequest.objects.filter(township__in=access.townships_for(user))
     deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
+    form = finding.IdentitySearchForm(request.GET)
+    qs = form.apply(qs) if form.is_valid() else qs.none()
     pending_first = Case(When(status=IdentityRequest.Status.PENDING, then=0), default=1)
     # Sort and page the bare rows (index: township, status, requested_at), then join the
     # page's 50: joining first sorted every request of the county with its report and case.
@@ -59,7 +61,10 @@ def identity_list(request):
             "page": page,
             "decision_form": IdentityDecisionForm(),
             "deciding": deciding,
+            "form": form,
+            "query": query_without_page(request),
         },
+        status=400 if form.errors else 200,
     )
 
 

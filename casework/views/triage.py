@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from tipline import receipts, submissions
 from tipline.models import Attachment, Report, ReporterIdentity
 
-from .. import access, audit, panels, rules, services, worklists
+from .. import access, audit, finding, panels, rules, services, worklists
 from ..audit_catalogue import Action
 from ..decorators import perm_required, staff_required
 from ..forms import (
@@ -23,7 +23,7 @@ from ..forms import (
     RejectForm,
     StaffTipForm,
 )
-from .common import attempt, file_response, form_errors, page_of_ids
+from .common import attempt, file_response, form_errors, page_of_ids, query_without_page
 
 
 @staff_required
@@ -41,18 +41,21 @@ def home(request):
 
 @perm_required(access.READ_REPORTS)
 def queue(request):
-    status = request.GET.get("status", Report.Status.RECEIVED)
-    if status not in Report.Status.values:
-        status = Report.Status.RECEIVED
+    """Reports of one status (awaiting review by default), searched and filtered by
+    casework.finding; bad input is shown at its field (400) with no rows."""
+    form = finding.ReportSearchForm(request.GET, user=request.user)
+    reports = access.reports_for(request.user)
+    reports = form.apply(reports) if form.is_valid() else reports.none()
     # Sorted and paged on the bare rows (index: township, status, acceptance_due,
-    # received_at); only the page's 50 are then read whole, with township and case.
-    ids = (
-        access.reports_for(request.user)
-        .filter(status=status)
-        .order_by("acceptance_due", "received_at")
-        .values_list("pk", flat=True)
+    # received_at); only the page's 50 are then read whole, with township and case. Every
+    # status at once: newest first (index: received_at).
+    if form.chosen_status() == finding.ALL:
+        ids = reports.order_by("-received_at", "pk")
+    else:
+        ids = reports.order_by("acceptance_due", "received_at")
+    page = page_of_ids(
+        request, ids.values_list("pk", flat=True), Report.objects.select_related("township", "case")
     )
-    page = page_of_ids(request, ids, Report.objects.select_related("township", "case"))
     # Attachments counted for the page's rows only: a Count() annotation grouped the whole
     # filtered set (and the paginator's COUNT wrapped that GROUP BY).
     counts = dict(
@@ -66,7 +69,8 @@ def queue(request):
     return render(
         request,
         "casework/report_queue.html",
-        {"page": page, "status": status, "statuses": Report.Status.choices},
+        {"page": page, "form": form, "query": query_without_page(request)},
+        status=400 if form.errors else 200,
     )
 
 

@@ -135,3 +135,29 @@ def test_identity_request_takes_its_reports_township(login, cast, township, othe
     # The query that sorts and pages the requests filters on their own township.
     listing = [q for q in queries if 'FROM "casework_identityrequest"' in q and "LIMIT" in q]
     assert listing and all('"casework_identityrequest"."township_id" IN' in q for q in listing)
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def test_search_stays_in_scope_pages_and_caps_its_count(
+    login, cast, township, other_township, django_assert_max_num_queries
+):
+    """The searched queue costs what the plain one does (one query more for a number: the case
+    looked up first, so the list combines two indexed equalities and joins nothing); every query
+    over reports keeps the user's townships and a LIMIT (the count stops at COUNT_CAP)."""
+    mine = new_report(township, description="某诊所鉴定胎儿性别")
+    new_report(other_township, description="某诊所鉴定胎儿性别")
+    client = login(cast["clerk"])
+    client.get("/staff/reports/")
+    with django_assert_max_num_queries(12):
+        response, queries = sql_of(client, "/staff/reports/?status=all&words=胎儿&number=X-1")
+    assert response.status_code == 200
+    with django_assert_max_num_queries(12):
+        response, queries = sql_of(client, "/staff/reports/?status=all&words=胎儿")
+    assert [r.pk for r in response.context["page"]] == [mine.pk]
+    over_reports = [q for q in queries if 'FROM "tipline_report"' in q and "LIKE" in q]
+    assert len(over_reports) == 2  # the count and the page's ids
+    for sql in over_reports:
+        assert '"tipline_report"."township_id" IN' in sql and "LIMIT" in sql
+        assert "casework_case" not in sql

@@ -163,3 +163,45 @@ def test_audit_log(login, cast, township):
             audit.record(users[i % len(users)], "document.viewed", report, n=i)
 
     assert_bounded(client, "/staff/audit/", "audit", add)
+
+
+# --- searched and filtered: the same bound ------------------------------------------------
+
+
+def test_report_queue_searched(login, cast, township, other_township):
+    client = login(cast["supervisor"])
+    report_with_identity(other_township)  # another township: filtered out
+    url = (
+        f"/staff/reports/?status=all&words=鉴定+胎儿&township={township.pk}"
+        "&since=2020-01-01&until=2099-12-31"
+    )
+
+    def add(n):
+        for i in range(n):
+            report_with_identity(township, i)
+
+    assert_bounded(client, url, "report-queue", add)
+
+
+def test_case_list_searched(login, cast, units, township, other_township):
+    client = login(cast["supervisor"])
+    url = (
+        f"/staff/cases/?state=investigating&words=胎儿&township={township.pk}"
+        f"&person={cast['investigator'].pk}&since=2020-01-01&overdue=&work="
+    )
+
+    def add(n):
+        for i in range(n):
+            investigated_case(cast, units, township, i)
+
+    assert_bounded(client, url, "case-list", add)
+
+
+def test_case_list_of_a_home_card(login, cast, units, township):
+    client = login(cast["investigator"])
+
+    def add(n):
+        for i in range(n):
+            investigated_case(cast, units, township, i)
+
+    assert_bounded(client, "/staff/cases/?state=all&work=mine", "case-list", add)

@@ -170,6 +170,10 @@ def test_screenshots(live_server, browser, tmp_path):
     clerk_phone = signed_in(browser, base, "clerk", PHONE_1X)
     clerk_phone.goto(base + "/staff/cases/")
     written.append(save(clerk_phone, "staff-cases-on-a-phone"))
+    # A search: reports in every status with these words, the count above the list.
+    supervisor.goto(base + "/staff/reports/?status=all&words=B超")
+    expect(supervisor.locator("#result-count")).to_be_visible()
+    written.append(save(supervisor, "staff-search"))
 
     for path in written:
         assert path.stat().st_size < 150_000, f"{path} is {path.stat().st_size} bytes"
