@@ -8,16 +8,19 @@ user's lists filter on), as one short list in the same row.
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Aggregate, CharField, OuterRef, Subquery
+from django.db.models import CharField, Func, OuterRef, Subquery
 
 from .models import Township
 
-# The attribute org.scope reads: "3,7,12", or None when the user has no unit.
-COUNTY_TOWNSHIP_IDS = "county_township_ids"
+# The attribute org.scope reads: (the unit they were read for, [township ids]).
+COUNTY_TOWNSHIPS = "county_townships"
+_JOINED = "county_township_ids"  # the annotation: "3,7,12", or None without a unit
 
 
-class JoinedIds(Aggregate):
-    """The ids of a group, comma-separated, in any order."""
+class JoinedIds(Func):
+    """The ids of every row the query selects, comma-separated, in any order: an aggregate in
+    SQL, written as a plain function so that Django adds no GROUP BY (one row, from a
+    subquery)."""
 
     function = "STRING_AGG"
     template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
@@ -34,9 +37,7 @@ def county_township_ids():
     townships = (
         Township.objects.filter(county__units__staff__user=OuterRef("pk"))
         .order_by()
-        .values("county_id")
-        .annotate(ids=JoinedIds("id"))
-        .values("ids")
+        .values(ids=JoinedIds("id"))
     )
     return Subquery(townships, output_field=CharField())
 
@@ -46,10 +47,15 @@ class StaffBackend(ModelBackend):
         users = (
             get_user_model()
             ._default_manager.select_related("staff_profile__unit__township")
-            .annotate(**{COUNTY_TOWNSHIP_IDS: county_township_ids()})
+            .annotate(**{_JOINED: county_township_ids()})
         )
         try:
             user = users.get(pk=user_id)
         except get_user_model().DoesNotExist:
             return None
+        profile = getattr(user, "staff_profile", None)
+        joined = getattr(user, _JOINED)
+        if profile is not None and joined is not None:
+            ids = [int(pk) for pk in joined.split(",")]
+            setattr(user, COUNTY_TOWNSHIPS, (profile.unit_id, ids))
         return user if self.user_can_authenticate(user) else None

@@ -8,7 +8,7 @@ about to change, so a task, command or admin action on another township's object
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from .auth_backend import COUNTY_TOWNSHIP_IDS
+from .auth_backend import COUNTY_TOWNSHIPS
 from .models import Township
 
 
@@ -71,10 +71,10 @@ def township_ids(user) -> list[int] | None:
     profile = getattr(user, "staff_profile", None)
     if profile is not None and profile.unit.township_id is not None:
         return [profile.unit.township_id]
-    joined = getattr(user, COUNTY_TOWNSHIP_IDS, None)
-    if profile is not None and joined is not None:
+    joined = getattr(user, COUNTY_TOWNSHIPS, None)
+    if profile is not None and joined is not None and joined[0] == profile.unit_id:
         # Read with the signed-in user (org.auth_backend): no query.
-        return [int(pk) for pk in joined.split(",") if pk]
+        return joined[1]
     return [t.pk for t in township_list(user)]
 
 
