@@ -23,7 +23,7 @@ from org.models import County, Township, Unit
 from org.scope import township_ids
 from tipline.models import Category
 
-from .conftest import make_staff, verified_client
+from .conftest import verified_client
 
 pytestmark = pytest.mark.django_db
 
