@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from org import roles
-from org.scope import townships_for
+from org.scope import in_townships
 from tipline.models import Report
 
 from .models import Case, IdentityRequest
@@ -48,13 +48,13 @@ def reads_cases(user) -> bool:
 def cases_for(user):
     if not reads_cases(user):
         return Case.objects.none()
-    return Case.objects.filter(township__in=townships_for(user))
+    return in_townships(Case.objects.all(), user)
 
 
 def reports_for(user):
     if not reads_reports(user):
         return Report.objects.none()
-    return Report.objects.filter(township__in=townships_for(user))
+    return in_townships(Report.objects.all(), user)
 
 
 def _one(queryset, pk):
@@ -100,10 +100,8 @@ def get_identity_request(user, pk) -> IdentityRequest:
     """Visible to its requester and to custodians of the report's township."""
     if not reads_reports(user):
         raise PermissionDenied
-    qs = IdentityRequest.objects.select_related(
-        "report__township", "report__case", "requested_by"
-    ).filter(township__in=townships_for(user))
-    request = _one(qs, pk)
+    qs = IdentityRequest.objects.select_related("report__township", "report__case", "requested_by")
+    request = _one(in_townships(qs, user), pk)
     if request.requested_by_id != user.pk and not is_custodian(user):
         raise Http404
     return request

@@ -219,10 +219,11 @@ def for_user(user, counts=None) -> list[dict]:
             )
         )
     if access.is_custodian(user):
-        n = IdentityRequest.objects.filter(
-            township__in=access.townships_for(user),
-            status=IdentityRequest.Status.PENDING,
-        ).count()
+        n = (
+            access.in_townships(IdentityRequest.objects.all(), user)
+            .filter(status=IdentityRequest.Status.PENDING)
+            .count()
+        )
         items.append(
             _item(
                 "work-identity",

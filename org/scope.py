@@ -8,6 +8,7 @@ about to change, so a task, command or admin action on another township's object
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from .auth_backend import COUNTY_TOWNSHIPS
 from .models import Township
 
 
@@ -31,7 +32,9 @@ def townships_for(user):
 
 def township_list(user) -> list:
     """townships_for(user) as a list, by name. A township's own staff get theirs from their
-    unit, read with the user (org.auth_backend): no query."""
+    unit, read with the user (org.auth_backend): no query. Others' are read once per user
+    object (one query per request: the signed-in user is read anew for each), so a page that
+    both shows the townships and filters by their ids (township_ids) asks once."""
     profile = getattr(user, "staff_profile", None)
     if (
         user is not None
@@ -42,7 +45,44 @@ def township_list(user) -> list:
         and profile.unit.township_id is not None
     ):
         return [profile.unit.township]
-    return list(townships_for(user).order_by("name"))
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    # Keyed by what decides the scope, so a user moved to another unit is read again.
+    key = (user.is_superuser, profile.unit_id if profile is not None else None)
+    cached = getattr(user, "_township_list", None)
+    if cached is None or cached[0] != key:
+        cached = (key, list(townships_for(user).order_by("name")))
+        user._township_list = cached
+    return cached[1]
+
+
+def township_ids(user) -> list[int] | None:
+    """The ids of the user's townships, as literal values for ``township_id IN (…)``; None for
+    a superuser, who sees every township (no filter).
+
+    Lists filter on these rather than on a subquery over the townships: with the ids in the
+    query, PostgreSQL estimates from each township's own row count (its statistics), so a
+    small county's list starts from its townships' rows instead of walking a province-wide
+    index in the list's order and discarding nearly every row."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    profile = getattr(user, "staff_profile", None)
+    if profile is not None and profile.unit.township_id is not None:
+        return [profile.unit.township_id]
+    joined = getattr(user, COUNTY_TOWNSHIPS, None)
+    if profile is not None and joined is not None and joined[0] == profile.unit_id:
+        # Read with the signed-in user (org.auth_backend): no query.
+        return joined[1]
+    return [t.pk for t in township_list(user)]
+
+
+def in_townships(queryset, user):
+    """`queryset` (of a model with a township) narrowed to the user's townships, named by
+    their ids in the query (township_ids): a superuser's is left whole."""
+    ids = township_ids(user)
+    return queryset if ids is None else queryset.filter(township_id__in=ids)
 
 
 def in_scope(user, township_id) -> bool:

@@ -86,7 +86,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("cases")
         ordering = [models.F("next_due").asc(nulls_last=True), "id"]
         indexes = [
-            models.Index(fields=["township", "state"]),
+            # The case list of a township's staff (or of a county, one township at a time), in
+            # its order: every state, open ones (state filtered in the scan), one state. The
+            # second also serves what (township, state) served: the home page's counts.
+            models.Index(fields=["township", "next_due", "id"], name="case_township_list_idx"),
+            models.Index(
+                fields=["township", "state", "next_due", "id"], name="case_township_state_list_idx"
+            ),
             # The file-scores page: incomplete files first, a county (all townships) or one
             # township at a time.
             models.Index(fields=["-missing_documents", "number"], name="case_file_score_idx"),

@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from org.scope import townships_for
+from org.scope import in_townships
 
 from .. import panels
 from ..states import State
@@ -55,7 +55,7 @@ def home_counts(user) -> list[dict]:
         wanted["claimed"] = Count("pk", filter=Q(state=RewardState.CLAIMED))
     if not wanted:
         return []
-    rewards = Reward.objects.filter(township__in=townships_for(user)).order_by()
+    rewards = in_townships(Reward.objects.order_by(), user)
     counts = rewards.aggregate(**wanted)  # one query for both
     out = []
     url = reverse("staff:rewards")

@@ -38,7 +38,7 @@ def request_identity(request, pk):
 @perm_required(access.READ_REPORTS)
 def identity_list(request):
     user = request.user
-    scope = IdentityRequest.objects.filter(township__in=access.townships_for(user))
+    scope = access.in_townships(IdentityRequest.objects.all(), user)
     deciding = access.is_custodian(user)
     qs = scope if deciding else scope.filter(requested_by=user)
     form = finding.IdentitySearchForm(request.GET)

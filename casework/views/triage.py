@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from org.scope import township_list, townships_for
 from tipline import receipts, submissions
 from tipline.models import Attachment, Report, ReporterIdentity
 
@@ -33,7 +34,7 @@ def home(request):
     context = {
         "work": worklists.for_user(request.user, counts),
         "open_cases": counts["open"],
-        "townships": access.townships_for(request.user),
+        "townships": township_list(request.user),
         **panels.context(panels.HOME, request.user),  # the rewards' counts ("reward_counts")
     }
     return render(request, "casework/home.html", context)
@@ -183,7 +184,7 @@ def attachment_download(request, pk, attachment_pk):
 @sensitive_post_parameters()
 def staff_tip(request):
     """Register a tip from the reporting phone, mailbox, a letter or a walk-in."""
-    townships = access.townships_for(request.user)
+    townships = townships_for(request.user)
     form = StaffTipForm(request.POST or None, request.FILES or None, townships=townships)
     if request.method == "POST" and (at := submissions.spent_at(form.submission())):
         return render(request, "casework/staff_tip_again.html", {"at": at}, status=409)
