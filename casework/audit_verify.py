@@ -21,7 +21,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from .audit_chain import GENESIS, ENCODER, at_iso, data_json, digest_of_text
+from .audit_chain import ENCODER, GENESIS, at_iso, data_json, digest_of_text
 from .models import AuditEntry, AuditHead
 
 SPAN = 200_000  # ids per range: one worker's task

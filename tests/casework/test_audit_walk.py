@@ -33,6 +33,10 @@ def write_chain(n=10):
     return list(AuditEntry.objects.order_by("id").values_list("id", flat=True))
 
 
+def link_broken(pk):
+    return f"entry #{pk} (case.extended): an entry before it was removed or altered"
+
+
 def forge_content(pk):
     raw("UPDATE casework_auditentry SET data = %s WHERE id = %s", [json.dumps({"x": 1}), pk])
 
@@ -92,10 +96,7 @@ def test_an_altered_entry_is_named_at_any_range_boundary(span, position):
 def test_a_rehashed_entry_is_caught_at_the_next_link_across_a_boundary(span, position):
     ids = write_chain(10)
     forge_and_rehash(ids[position])
-    assert audit.verify(span=span) == (
-        False,
-        f"entry #{ids[position + 1]} (case.extended): an entry before it was removed or altered",
-    )
+    assert audit.verify(span=span) == (False, link_broken(ids[position + 1]))
 
 
 @pytest.mark.django_db
@@ -104,8 +105,7 @@ def test_a_whole_range_deleted_is_named_at_the_entry_after_it(span):
     """Entries 4–7 (the second range of 4) removed: the first entry after them is named."""
     ids = write_chain(10)
     raw("DELETE FROM casework_auditentry WHERE id >= %s AND id <= %s", [ids[4], ids[7]])
-    assert audit.verify(span=span) == (
-        False, f"entry #{ids[8]} (case.extended): an entry before it was removed or altered")  # fmt: skip
+    assert audit.verify(span=span) == (False, link_broken(ids[8]))
 
 
 @pytest.mark.django_db
@@ -120,12 +120,10 @@ def test_the_first_break_is_named_when_two_ranges_are_broken():
 def test_a_first_entry_linked_to_something_else_is_named():
     ids = write_chain(4)
     raw("UPDATE casework_auditentry SET prev_hash = %s WHERE id = %s", ["f" * 64, ids[0]])
-    assert audit.verify(span=1) == (
-        False, f"entry #{ids[0]} (case.extended): an entry before it was removed or altered")  # fmt: skip
+    assert audit.verify(span=1) == (False, link_broken(ids[0]))
 
 
 # --- in worker processes (PostgreSQL, committed data) --------------------------------------
-
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -144,7 +142,7 @@ def test_workers_name_the_same_first_break_as_one_walk():
     ids = write_chain(12)
     forge_and_rehash(ids[3])  # caught at ids[4], the first entry of the second range of 4
     forge_content(ids[9])
-    expected = f"entry #{ids[4]} (case.extended): an entry before it was removed or altered"
+    expected = link_broken(ids[4])
     assert audit.verify(workers=1, span=1000) == (False, expected)
     assert audit.verify(workers=2, span=4) == (False, expected)
     assert audit.verify(workers=3, span=1) == (False, expected)
