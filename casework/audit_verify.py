@@ -177,7 +177,9 @@ def verify(*, workers: int = 0, span: int = SPAN) -> tuple[bool, str]:
         bounds = AuditEntry.objects.aggregate(low=Min("id"), high=Max("id"))
         ranges = _ranges(bounds["low"], bounds["high"], span)
         workers = min(workers or _cpus(), len(ranges))
-        if outermost and postgres and workers > 1:
+        # A daemonic process (a Celery prefork child) may not start processes of its own.
+        alone = multiprocessing.current_process().daemon
+        if outermost and postgres and workers > 1 and not alone:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_export_snapshot()")
                 (snapshot,) = cursor.fetchone()

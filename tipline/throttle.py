@@ -6,8 +6,10 @@ through) and of its network (IPv4 /24, IPv6 /48). Buckets live only in the cache
 expiry, so yesterday's cannot be linked to today's and nothing about a visitor reaches a disk.
 
 Every limit counts before it checks: the cache's ``add`` + ``incr`` are atomic (Redis, locmem),
-so of forty parallel requests against a limit of five exactly five get through. An attempt that
-is refused, or that turns out not to count (a correct receipt), gives its count back.
+so of forty parallel requests against a limit of five exactly five get through. On Redis the
+counters of one step are created and incremented in one MULTI (one round trip for all of them).
+An attempt that is refused, or that turns out not to count (a correct receipt), gives its count
+back.
 
 A tip line must keep taking reports when the shared cache (Redis) is down. Then each process
 counts in its own memory (nothing reaches a disk, as with Redis) and allows its share of each
