@@ -6,6 +6,7 @@ last entry (the boundary the join checks) and inside a range.
 """
 
 import json
+import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from casework import audit, audit_verify
+from casework import audit
 from casework.audit_chain import at_iso, data_json, digest_of, digest_of_text
 from casework.models import AuditEntry
 
@@ -151,30 +152,26 @@ def test_workers_name_the_same_first_break_as_one_walk():
 @pytest.mark.skipif(not POSTGRES, reason="worker processes share a PostgreSQL snapshot")
 @pytest.mark.django_db(transaction=True)
 def test_workers_read_the_snapshot_of_the_head(monkeypatch):
-    """An entry appended while the workers walk is in neither the head nor the walk."""
-    write_chain(6)
-    real = audit_verify.join
+    """The workers read the state the parent read the head in: an entry altered by another
+    connection once the walk has begun (after the snapshot was exported, before any worker
+    started) is not seen by this walk, and is by the next."""
+    ids = write_chain(6)
+    real = multiprocessing.get_context
 
-    def append_meanwhile(ranges):
-        # The parent has read the head and exported its snapshot; another connection appends.
+    def alter_then_start_workers(method):
         other = connection.copy()
         try:
             with other.cursor() as cursor:
-                cursor.execute("SELECT hash FROM casework_auditentry ORDER BY id DESC LIMIT 1")
-                (last,) = cursor.fetchone()
-                at = datetime.now(UTC)
-                digest = digest_of(last, at, None, "case.extended", "casework.case", "x", {})
                 cursor.execute(
-                    "INSERT INTO casework_auditentry (at, action, object_type, object_id, data, "
-                    "prev_hash, hash) VALUES (%s, 'case.extended', 'casework.case', 'x', '{}', "
-                    "%s, %s)", [at, last, digest])  # fmt: skip
-                cursor.execute("UPDATE casework_audithead SET last_hash = %s, count = count + 1",
-                               [digest])  # fmt: skip
+                    "UPDATE casework_auditentry SET data = '{\"forged\": true}' WHERE id = %s",
+                    [ids[3]],
+                )
         finally:
             other.close()
-        return real(ranges)
+        return real(method)
 
-    monkeypatch.setattr("casework.audit_verify.join", append_meanwhile)
+    monkeypatch.setattr(multiprocessing, "get_context", alter_then_start_workers)
     assert audit.verify(workers=2, span=2) == (True, "audit chain intact: 6 entries")
     monkeypatch.undo()
-    assert audit.verify(workers=2, span=2) == (True, "audit chain intact: 7 entries")
+    assert audit.verify(workers=2, span=2) == (
+        False, f"entry #{ids[3]} (case.extended): its content was altered")  # fmt: skip
