@@ -61,7 +61,10 @@ def assessment(county_code, scale):
 
 
 # The walk in a child under production settings (DEBUG off: no query log, no debug helpers), its
-# time and peak RSS measured by the child itself, so neither start-up nor the parent counts.
+# time and peak memory measured by the child itself, so neither start-up nor the parent counts.
+# Peak memory is VmHWM of /proc/self/status, never ru_maxrss: Linux carries the maximum RSS of the
+# process that forked over exec, so a child of this large process reported the parent's size
+# (498 MB at 1M reports, 75 MB run alone). Its walkers (forked) report their largest VmHWM.
 VERIFY = """
 import django, json, resource, time
 django.setup()
@@ -69,8 +72,10 @@ from django.conf import settings
 from casework import audit
 t = time.perf_counter()
 ok, msg = audit.verify()
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"seconds": time.perf_counter() - t, "ok": ok, "msg": msg, "debug": settings.DEBUG,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mib": int(hwm.split()[1]) / 1024, "workers_rss_mib": workers}))
 """
 
 
@@ -84,11 +89,12 @@ def verify_audit(scale):
                           capture_output=True, text=True)  # fmt: skip
     child = json.loads(done.stdout.strip().splitlines()[-1])
     per_million = child["seconds"] * 1_000_000 / entries
-    rss = child["rss_mib"]
+    rss = max(child["rss_mib"], child["workers_rss_mib"])
     return result("verify_audit (seconds per 1,000,000 entries)", scale, [per_million], "s",
                   "≤ 20 s per 1M entries, peak RSS ≤ 200 MB",
                   child["ok"] and per_million <= 20 and rss <= 200, entries=entries,
-                  seconds=round(child["seconds"], 1), peak_rss_mib=round(rss, 1),
+                  seconds=round(child["seconds"], 1), peak_rss_mib=round(child["rss_mib"], 1),
+                  workers_peak_rss_mib=round(child["workers_rss_mib"], 1),
                   debug=child["debug"], chain_ok=child["ok"])  # fmt: skip
 
 

@@ -7,6 +7,7 @@
   TIPLINE_SHRED_IDENTITY_DAYS after the case was archived, once its reward is settled (paid,
   lapsed, cancelled) or there is none: data key, sealed values and blind indexes destroyed; the
   report keeps what it says. The case's history records it (an audit entry on the case).
+- Spent one-time form tokens (hashes, no content) are forgotten after submissions.TOKEN_DAYS.
 - The audit log is never touched; each run writes its own entries, with counts, never content.
 """
 
@@ -24,6 +25,7 @@ from casework.audit_catalogue import Action
 from casework.models import Case, IdentityRequest, State
 from casework.rewards.models import Reward, RewardClaim
 from casework.rewards.states import RewardState
+from tipline import submissions
 from tipline.models import Attachment, Report, ReporterIdentity
 from vault import storage
 
@@ -46,6 +48,7 @@ class Done:
     identities_shredded: int = 0
     claims_shredded: int = 0
     cases: int = 0
+    form_tokens_forgotten: int = 0
 
 
 def plan(now=None) -> Plan:
@@ -98,6 +101,7 @@ def run(now=None) -> Done:
         done.identities_shredded += identities
         done.claims_shredded += claims
         done.cases += bool(identities or claims)
+    done.form_tokens_forgotten = submissions.forget_expired(now)
     if done.reports_deleted:
         audit.record(
             None,

@@ -66,12 +66,13 @@ def closed_message(report: Report) -> str:
     )
 
 
-def _ensure_room_for(report: Report, files: list[CleanFile]) -> None:
-    """Evidence per report is capped, so follow-ups cannot fill the disk under one receipt."""
+def _ensure_room_for(report: Report, files: list[CleanFile], *, new: bool = False) -> None:
+    """Evidence per report is capped, so follow-ups cannot fill the disk under one receipt.
+    A report created in this transaction (``new``) holds nothing yet: no query."""
     adding = sum(len(f.content) for f in files)
     if not adding:
         return
-    held = report.attachments.aggregate(total=Sum("size"))["total"] or 0
+    held = 0 if new else report.attachments.aggregate(total=Sum("size"))["total"] or 0
     limit = settings.TIPLINE_REPORT_EVIDENCE_MAX_BYTES
     if held + adding > limit:
         raise EvidenceLimitReached(
@@ -159,7 +160,7 @@ def create_report(
                         "id_number", data.reporter_id_number
                     )
                 identity.save()
-            _ensure_room_for(report, list(files))
+            _ensure_room_for(report, list(files), new=True)
             _save_attachments(report, list(files), written)
             # The clerks' notice commits with the report; it is sent after the commit and never
             # raises into this request (a dead broker or mail server leaves it in the outbox),

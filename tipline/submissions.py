@@ -3,7 +3,8 @@
 The token is spent in the transaction that files the report (or the follow-up), under a unique
 constraint, so two posts of one form can never both file, even in parallel: the second finds it
 spent and the reporter is told the first was received. The receipt is still shown once only.
-Tokens are kept for TOKEN_DAYS, long enough for any reload; only their SHA-256 is stored.
+Tokens are kept for TOKEN_DAYS, long enough for any reload (the nightly purge forgets older
+ones: ops.retention); only their SHA-256 is stored.
 """
 
 import hashlib
@@ -11,7 +12,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from .models import SubmissionToken
@@ -57,13 +58,23 @@ def spend(token: str | None) -> None:
     """Spend the token inside the caller's transaction, or raise AlreadySubmitted.
 
     Call it first in the transaction: a parallel post of the same form then waits on the unique
-    index until this one commits, and fails."""
+    index until this one commits, and inserts nothing. One statement, no savepoint: ON CONFLICT
+    DO NOTHING leaves the caller's transaction usable, and RETURNING says whether it was ours."""
     if not token:
         return
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            SubmissionToken.objects.create(digest=_digest(token), used_at=now)
-    except IntegrityError:
-        raise AlreadySubmitted(spent_at(token) or now) from None
-    SubmissionToken.objects.filter(used_at__lt=now - timedelta(days=TOKEN_DAYS)).delete()
+    table = SubmissionToken._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (digest, used_at) VALUES (%s, %s) "  # noqa: S608 — the model's table
+            "ON CONFLICT (digest) DO NOTHING RETURNING id",
+            [_digest(token), now],
+        )
+        if cursor.fetchone() is None:
+            raise AlreadySubmitted(spent_at(token) or now)
+
+
+def forget_expired(now: datetime | None = None) -> int:
+    """Delete tokens spent more than TOKEN_DAYS ago (the nightly purge); how many."""
+    now = now or timezone.now()
+    return SubmissionToken.objects.filter(used_at__lt=now - timedelta(days=TOKEN_DAYS)).delete()[0]

@@ -6,8 +6,10 @@ through) and of its network (IPv4 /24, IPv6 /48). Buckets live only in the cache
 expiry, so yesterday's cannot be linked to today's and nothing about a visitor reaches a disk.
 
 Every limit counts before it checks: the cache's ``add`` + ``incr`` are atomic (Redis, locmem),
-so of forty parallel requests against a limit of five exactly five get through. An attempt that
-is refused, or that turns out not to count (a correct receipt), gives its count back.
+so of forty parallel requests against a limit of five exactly five get through. On Redis the
+counters of one step are created and incremented in one MULTI (one round trip for all of them).
+An attempt that is refused, or that turns out not to count (a correct receipt), gives its count
+back.
 
 A tip line must keep taking reports when the shared cache (Redis) is down. Then each process
 counts in its own memory (nothing reaches a disk, as with Redis) and allows its share of each
@@ -28,8 +30,9 @@ from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
 from vault.keyring import get_keyring
@@ -187,10 +190,60 @@ class Count:
             (self.store or cache).decr(self.key)
 
 
+def _shared_redis():
+    """The shared cache when it is Redis (Django's RedisCache), for counting in one round trip;
+    None for any other cache (locmem in development), or while it is down and not yet due to
+    be tried again."""
+    shared = caches["default"]
+    if not isinstance(shared, RedisCache):
+        return None
+    if _outage["since"] is not None and time.time() < _outage["retry_at"]:
+        return None
+    return shared
+
+
+def _count_in_redis(shared, keys) -> list[int]:
+    """Create each (key, timeout) at 0 if absent, then increment it: one MULTI in one round
+    trip, so no key can expire between its creation and its increment, and no two callers see
+    the same count. Values are stored as Django's cache.add/incr store them (plain integers)."""
+    client = shared._cache.get_client(write=True)
+    with client.pipeline(transaction=True) as pipe:
+        for key, timeout in keys:
+            full = shared.make_and_validate_key(key)
+            pipe.set(full, 0, nx=True, ex=timeout)
+            pipe.incr(full)
+        return pipe.execute()[1::2]
+
+
+def counts(*events: tuple[str, str]) -> list[Count]:
+    """Count one event in each (limit name, bucket) now, in one round trip to Redis; the new
+    counts in order (each atomic, as with count)."""
+    slots = []
+    for name, bucket in events:
+        _limit, window, slot, retry_after = _window(name)
+        slots.append((name, f"rl:{name}:{bucket}:{slot}", window, retry_after))
+    shared = _shared_redis()
+    if shared is not None:
+        try:
+            values = _count_in_redis(shared, [(key, window + 5) for _n, key, window, _r in slots])
+        except CACHE_ERRORS as exc:
+            _cache_failed(exc)  # counted in this process's counters below
+        else:
+            _cache_answered()
+            return [
+                Count(key, value, retry_after, limit=_limit_in(name, cache), store=cache)
+                for (name, key, _w, retry_after), value in zip(slots, values, strict=True)
+            ]
+    return [_count_one(*slot) for slot in slots]
+
+
 def count(name: str, bucket: str) -> Count:
     """Count one event now and return the new count (atomic: no two callers see the same)."""
-    _limit, window, slot, retry_after = _window(name)
-    key = f"rl:{name}:{bucket}:{slot}"
+    return counts((name, bucket))[0]
+
+
+def _count_one(name: str, key: str, window: int, retry_after: int) -> Count:
+    """count through the cache API (any cache, and this process's counters in an outage)."""
     for _ in range(3):
         _call("add", key, 0, timeout=window + 5)
         try:
@@ -252,10 +305,12 @@ def admit_receipt_guess(bucket: str, network: str | None = None) -> Guess:
     clean address still gets in. The README works out how long guessing takes.
     """
     network = network or bucket
-    own = count("receipt_fail_per_client", bucket)
-    net = count("receipt_fail_per_network", network)
-    everyone = count("receipt_fail_global", GLOBAL)
-    counts = [own, net, everyone]
+    counted = counts(
+        ("receipt_fail_per_client", bucket),
+        ("receipt_fail_per_network", network),
+        ("receipt_fail_global", GLOBAL),
+    )
+    own, net, everyone = counted
     if everyone.value > everyone.limit:
         admitted = own.value == 1 and net.value <= net.limit
         retry_after = own.retry_after
@@ -264,19 +319,21 @@ def admit_receipt_guess(bucket: str, network: str | None = None) -> Guess:
     else:
         admitted, retry_after = _paced("receipt", bucket, settings.TIPLINE_RECEIPT_PACE_SECONDS)
     if not admitted:
-        for counted in counts:
-            counted.give_back()
+        for each in counted:
+            each.give_back()
         raise Throttled(retry_after)
-    return Guess(counts)
+    return Guess(counted)
 
 
 def record_wrong_guess(bucket: str, network: str | None = None) -> None:
     """Count a failure found after an admitted look-up (e.g. a reward claim with the right
     receipt but the wrong payee name) exactly like a wrong receipt, so that no form answering
     after the receipt check becomes a free oracle."""
-    count("receipt_fail_per_client", bucket)
-    count("receipt_fail_per_network", network or bucket)
-    count("receipt_fail_global", GLOBAL)
+    counts(
+        ("receipt_fail_per_client", bucket),
+        ("receipt_fail_per_network", network or bucket),
+        ("receipt_fail_global", GLOBAL),
+    )
 
 
 # --- new reports ----------------------------------------------------------------------------
@@ -291,8 +348,7 @@ def admit_report_attempt(bucket: str) -> Count:
 def admit_filing(bucket: str) -> None:
     """A valid report is about to be filed. Past the global budget, a client that has not filed
     in this window may still file one, so a flood from many addresses cannot shut citizens out."""
-    everyone = count("report_global", GLOBAL)
-    filed = count("report_filed_per_client", bucket)
+    everyone, filed = counts(("report_global", GLOBAL), ("report_filed_per_client", bucket))
     if everyone.value > everyone.limit and filed.value > filed.limit:
         everyone.give_back()
         filed.give_back()
