@@ -152,6 +152,8 @@ def render_section(request, report, receipt, form=None, view=None) -> str:
 def next_steps(report) -> list[str]:
     """The reward's line in "what happens next": where to claim it and by when (the section
     below says how), or that it will appear once approved."""
+    if not report.case_id:  # a reward is a case's: a report in no case (just filed) has none
+        return []
     view = reporter_view(report)
     if view is None:
         if report.case_id and report.case.state in REWARDABLE:
