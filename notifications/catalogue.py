@@ -118,6 +118,18 @@ def _custodians(event):
     ]
 
 
+def _reward_approvers(event):
+    """The supervisors who may approve the reward: not the one who proposed it (four eyes)."""
+    reward = Reward.objects.filter(pk=event.object_id).only("proposed_by_id").first()
+    if reward is None or event.township_id is None:
+        return []
+    return [
+        Recipient(user=u)
+        for u in staff_for_township(event.township, role.SUPERVISOR)
+        if u.pk != reward.proposed_by_id
+    ]
+
+
 def _identity_pending(event) -> bool:
     return IdentityRequest.objects.filter(
         pk=event.object_id, status=IdentityRequest.Status.PENDING
@@ -254,7 +266,7 @@ def register_all() -> None:
             body=gettext_lazy(
                 "A reward was proposed for %(reference)s in %(township)s and awaits approval."
             ),
-            recipients=roles(role.SUPERVISOR),
+            recipients=_reward_approvers,
             channels=(EMAIL,),
             done=object_left(Reward, state=RewardState.PROPOSED),  # approved or cancelled
         )

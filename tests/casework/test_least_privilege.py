@@ -358,9 +358,10 @@ def test_a_new_report_notice_is_settled_once_the_report_is_triaged(login, cast, 
 def test_a_reward_proposal_notice_is_settled_once_approved_or_cancelled(township, cast, units):
     reward = Reward.objects.get(case=penalize(investigate(new_report(township), cast, units), cast))
     other = Reward.objects.get(case=penalize(investigate(new_report(township), cast, units), cast))
+    cast["leader"]  # the supervisor proposed them: the leader is the one asked to approve
     delivery.sweep()
     proposals = Delivery.objects.filter(
-        recipient=cast["supervisor"], channel="inbox", event__kind="reward.proposed"
+        recipient=cast["leader"], channel="inbox", event__kind="reward.proposed"
     )
     assert proposals.count() == 2 and not proposals.filter(read_at__isnull=False).exists()
     approve(reward, cast["leader"])
@@ -377,11 +378,12 @@ def test_a_reward_proposal_notice_is_settled_once_approved_or_cancelled(township
 
 def test_the_inbox_page_settles_what_was_done_meanwhile(login, cast, township, units):
     reward = Reward.objects.get(case=penalize(investigate(new_report(township), cast, units), cast))
+    cast["leader"]
     delivery.sweep()
     rewards.cancel(reward.pk, cast["supervisor"], "举报人书面放弃奖励")
-    client = login(cast["supervisor"])
+    client = login(cast["leader"])
     client.get("/staff/inbox/")
-    assert notice(cast["supervisor"], "reward.proposed").done_at is not None
+    assert notice(cast["leader"], "reward.proposed").done_at is not None
 
 
 def test_a_document_upload_form_is_not_shown_to_finance(login, cast, claimed):

@@ -75,6 +75,7 @@ def test_no_message_leaving_the_system_carries_what_it_must_not(
     identity.request_access(report, cast["investigator"], REASON)
     file_docs(case, cast["investigator"], *BASE_DOCS, "penalty_decision")  # 查处 awaits approval
     run_outbox()  # as a worker would, before the supervisor acts
+    cast["leader"]  # who is asked to approve the reward the supervisor proposes at 查处
     services.penalize(case.pk, cast["supervisor"], OUTCOME)
     services.give_feedback(case.pk, cast["supervisor"], FEEDBACK)
     clock(2026, 11, 24, 9)  # acceptance (11-11) and archive (11-23) deadlines have passed

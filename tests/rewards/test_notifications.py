@@ -1,6 +1,7 @@
-"""Who hears of a reward: proposed → supervisors; offered → the reporter (a text saying only
-that there is news, if they asked for it); claimed → finance; lapsing in 5 working days → the
-reporter, once. Events are recorded in the services' transactions and sent by the sweep."""
+"""Who hears of a reward: proposed → the supervisors who may approve it (not its proposer);
+offered → the reporter (a text saying only that there is news, if they asked for it); claimed →
+finance; lapsing in 5 working days → the reporter, once. Events are recorded in the services'
+transactions and sent by the sweep."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -46,8 +47,11 @@ def asked_for_news(township, cast, units):
 
 def test_each_step_tells_the_people_who_act_next(asked_for_news, cast):
     reward, receipt = asked_for_news
+    assert reward.proposed_by == cast["supervisor"]
+    cast["leader"]  # a second county supervisor, who may approve it
     delivery.sweep()
-    assert inbox("reward.proposed") == {"supervisor"}
+    # Four eyes: the proposer may not approve his own proposal, so he is not asked to.
+    assert inbox("reward.proposed") == {"leader"}
 
     texted = len(sms.outbox)  # the acceptance was news too
     approve(reward, cast["leader"])
