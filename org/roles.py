@@ -63,6 +63,9 @@ ROLE_PERMISSIONS = {
         "assessment.add_townshipquota",
         "assessment.change_townshipquota",
         "assessment.freeze_assessment",
+        "assessment.view_sheetitem",
+        "assessment.view_inspectionentry",
+        "assessment.view_sheetadjustment",
         "rewards.view_reward",
         "rewards.view_rewardpolicy",
         "rewards.add_rewardpolicy",
@@ -77,7 +80,12 @@ ROLE_PERMISSIONS = {
     ],
     # Enters the 1000-point sheet's inspection points, bonuses and deductions of the county's
     # townships (the service refuses township staff, whatever their groups).
-    INSPECTOR: ["assessment.view_assessment", "assessment.inspect_township"],
+    INSPECTOR: [
+        "assessment.view_assessment",
+        "assessment.inspect_township",
+        "assessment.view_inspectionentry",
+        "assessment.view_sheetadjustment",
+    ],
 }
 
 

@@ -4,7 +4,14 @@ from django.contrib import admin
 from org.scope import OutOfScope, townships_for
 
 from . import services
-from .models import AssessmentFreeze, CaseFalsification, TownshipQuota
+from .models import (
+    AssessmentFreeze,
+    CaseFalsification,
+    InspectionEntry,
+    SheetAdjustment,
+    SheetItem,
+    TownshipQuota,
+)
 
 
 class QuotaAdminForm(forms.ModelForm):
@@ -80,3 +87,38 @@ class CaseFalsificationAdmin(_ReadOnly):
 class AssessmentFreezeAdmin(_ReadOnly):
     list_display = ("county", "year", "frozen_by", "frozen_at")
     list_select_related = ("county", "frozen_by")
+
+
+# The 1000-point sheet: read here, changed only on the staff pages (/staff/assessment/…), whose
+# services audit every change and refuse it once the year is frozen.
+
+
+@admin.register(SheetItem)
+class SheetItemAdmin(_ReadOnly):
+    list_display = ("year", "county", "code", "section", "title", "max_points", "scoring")
+    list_filter = ("year", "scoring")
+    list_select_related = ("county",)
+
+    def get_queryset(self, request):
+        counties = townships_for(request.user).values("county_id")
+        return super().get_queryset(request).filter(county_id__in=counties)
+
+
+@admin.register(InspectionEntry)
+class InspectionEntryAdmin(_ReadOnly):
+    list_display = ("township", "item", "round", "points", "entered_by", "entered_at")
+    list_filter = ("round", "item__year")
+    list_select_related = ("township", "item", "entered_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(township__in=townships_for(request.user))
+
+
+@admin.register(SheetAdjustment)
+class SheetAdjustmentAdmin(_ReadOnly):
+    list_display = ("township", "year", "kind", "date", "entered_by", "withdrawn_at")
+    list_filter = ("year", "kind")
+    list_select_related = ("township", "entered_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(township__in=townships_for(request.user))
