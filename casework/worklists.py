@@ -109,7 +109,8 @@ def work_filter(user, name: str, *, overdue_only=False, today=None) -> Q:
 
 def case_counts(user, cases) -> dict:
     """Every case count the home page shows this user, in one query over their live cases
-    (every count's condition implies Case.LIVE: the partial index case_live_idx holds them)."""
+    (every count's condition implies Case.LIVE: the partial index case_township_live_idx
+    holds them)."""
     wanted = {"open": ~Q(state=State.ARCHIVED)}
     for name, (counted, late) in case_work(user).items():
         wanted[name] = counted

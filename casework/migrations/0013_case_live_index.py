@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(models.Q(('state', 'archived'), _negated=True), models.Q(('closed_at__isnull', False), ('feedback_given_at__isnull', True)), _connector='OR'), fields=['township'], name='case_live_idx'),
+            index=models.Index(condition=models.Q(models.Q(('state', 'archived'), _negated=True), models.Q(('closed_at__isnull', False), ('feedback_given_at__isnull', True)), _connector='OR'), fields=['township'], name='case_township_live_idx'),
         ),
     ]

@@ -20,8 +20,8 @@ from . import documents
 
 # The cases still at work: not archived, or decided with their reporters not yet told (an
 # archived case may still be told). Every home card counts some of these only
-# (casework.worklists), so its counts read the partial index case_live_idx, not a province's
-# archive.
+# (casework.worklists), so its counts read the partial index case_township_live_idx, not a
+# province's archive.
 LIVE = ~models.Q(state=State.ARCHIVED) | models.Q(
     closed_at__isnull=False, feedback_given_at__isnull=True
 )
@@ -114,7 +114,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # PostgreSQL's ascending order already puts nulls last).
             models.Index(fields=["state", "next_due", "id"], name="case_state_list_idx"),
             # The home page's counts: the live cases of the user's townships (LIVE).
-            models.Index(fields=["township"], condition=LIVE, name="case_live_idx"),
+            models.Index(fields=["township"], condition=LIVE, name="case_township_live_idx"),
         ]
         permissions = [
             ("triage_report", "Can accept, reject and link reports"),

@@ -203,8 +203,8 @@ def explain(sql):
 @pytest.mark.parametrize("who", ["county", "province"])
 def test_the_case_counts_read_the_live_cases_index(client, cast, township, county_user, who):
     """3,000 archived cases and 3 live ones: the counts start from the partial index of the
-    live cases (case_live_idx), never from the whole table; so do the reports' from an index
-    of their status (3,000 closed, 2 awaiting review)."""
+    live cases (case_township_live_idx), never from the whole table; so do the reports' from
+    an index of their status (3,000 closed, 2 awaiting review)."""
     Case.objects.bulk_create(
         Case(
             number=f"AR-{i:05d}",
@@ -247,6 +247,6 @@ def test_the_case_counts_read_the_live_cases_index(client, cast, township, count
         client.get("/staff/")
     (cases,) = [q["sql"] for q in ctx.captured_queries if 'FROM "casework_case"' in q["sql"]]
     plan = explain(cases)
-    assert "case_live_idx" in plan and "Seq Scan on casework_case" not in plan, plan
+    assert "case_township_live_idx" in plan and "Seq Scan on casework_case" not in plan, plan
     (reports,) = [q["sql"] for q in ctx.captured_queries if 'FROM "tipline_report"' in q["sql"]]
     assert "Seq Scan" not in explain(reports), explain(reports)
