@@ -113,8 +113,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # The case list of one state (e.g. archived), in its order (Meta.ordering:
             # PostgreSQL's ascending order already puts nulls last).
             models.Index(fields=["state", "next_due", "id"], name="case_state_list_idx"),
-            # The home page's counts: the live cases of the user's townships (LIVE).
-            models.Index(fields=["township"], condition=LIVE, name="case_township_live_idx"),
+            # The home page's counts: the live cases of the user's townships (LIVE), with every
+            # column the counts read (an index-only scan where the visibility map allows).
+            models.Index(
+                fields=["township"],
+                include=[
+                    "state",
+                    "investigator",
+                    "closed_at",
+                    "feedback_given_at",
+                    "decision_due",
+                    "feedback_due",
+                    "archive_due",
+                    "id",
+                ],
+                condition=LIVE,
+                name="case_township_live_idx",
+            ),
         ]
         permissions = [
             ("triage_report", "Can accept, reject and link reports"),
