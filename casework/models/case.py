@@ -18,8 +18,18 @@ from .. import steps
 from ..states import OPEN, State
 from . import documents
 
+# The cases still at work: not archived, or decided with their reporters not yet told (an
+# archived case may still be told). Every home card counts some of these only
+# (casework.worklists), so its counts read the partial index case_township_live_idx, not a
+# province's archive.
+LIVE = ~models.Q(state=State.ARCHIVED) | models.Q(
+    closed_at__isnull=False, feedback_given_at__isnull=True
+)
+
 
 class Case(ConcurrentTransitionMixin, models.Model):
+    LIVE = LIVE
+
     number = models.CharField(_("case number"), max_length=40, unique=True)
     township = models.ForeignKey(
         Township, on_delete=models.PROTECT, related_name="cases", verbose_name=_("township")
@@ -103,6 +113,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
             # The case list of one state (e.g. archived), in its order (Meta.ordering:
             # PostgreSQL's ascending order already puts nulls last).
             models.Index(fields=["state", "next_due", "id"], name="case_state_list_idx"),
+            # The home page's counts: the live cases of the user's townships (LIVE), with every
+            # column the counts read (an index-only scan where the visibility map allows).
+            models.Index(
+                fields=["township"],
+                include=[
+                    "state",
+                    "investigator",
+                    "closed_at",
+                    "feedback_given_at",
+                    "decision_due",
+                    "feedback_due",
+                    "archive_due",
+                    "id",
+                ],
+                condition=LIVE,
+                name="case_township_live_idx",
+            ),
         ]
         permissions = [
             ("triage_report", "Can accept, reject and link reports"),
