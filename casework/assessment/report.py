@@ -8,6 +8,7 @@ tokens of every input it was computed from (versions.py), and computed again onc
 renewed any of them. Figures are never older than the last write a user or a test can see.
 """
 
+import copy
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -148,6 +149,16 @@ def _settings() -> tuple:
     return (settings.TIPLINE_REPEAT_WINDOW_DAYS, settings.TIME_ZONE)
 
 
+def _lean(result: Assessment) -> Assessment:
+    """What is kept: not the county (the reader has it), nor the snapshot a second time (the
+    frozen rows are the snapshot's)."""
+    freeze = result.freeze
+    if freeze is not None:
+        freeze = copy.copy(freeze)
+        freeze.snapshot = None
+    return replace(result, county=None, freeze=freeze)
+
+
 def _cached(county: County, year: int) -> Assessment | None:
     """The cached assessment if none of its versions changed since: two cache round trips and
     no query."""
@@ -186,7 +197,7 @@ def cached(county: County, year: int) -> Assessment:
         logger.warning("assessment cache unreachable", exc_info=True)
         return assessment(county, year)
     result = assessment(county, year)
-    entry = {"settings": _settings(), "versions": tokens, "assessment": replace(result)}
+    entry = {"settings": _settings(), "versions": tokens, "assessment": _lean(result)}
     try:
         cache.set(_figures_key(county.pk, year), entry, timeout=CACHE_SECONDS)
     except Exception:

@@ -181,6 +181,12 @@ def test_freezing(people, county, township, other_township, data, year):
     assessment.freeze_year(county.pk, year, people["admin"])
     frozen = report.cached(county, year)
     assert frozen.frozen and frozen.freeze.frozen_by == people["admin"]
+    with CaptureQueriesContext(connection) as read:
+        again = report.cached(county, year)  # from the cache: who froze it, when, the rows
+    assert len(read.captured_queries) == 0
+    assert again.freeze.frozen_by == people["admin"]
+    assert again.freeze.frozen_at == frozen.freeze.frozen_at
+    assert again.rows == frozen.rows and again.live == frozen.live
 
 
 def test_a_township_renamed_and_a_document_type_no_longer_required(county, township, data, year):
