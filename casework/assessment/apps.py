@@ -14,4 +14,4 @@ class AssessmentConfig(AppConfig):
 
         repeats.register()
         # Every write to an input of the figures renews their version (report.cached).
-        versions.register()
+        versions.register(self)

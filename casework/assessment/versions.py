@@ -7,8 +7,9 @@ Three kinds of token:
   cases, quotas, inspection entries and adjustments;
 - a county's (``assessment:c:<id>``): its sheet template, its frozen years, the county row;
 - the epoch (``assessment:epoch``): what every county reads (document types, townships: names,
-  reporting lines, which county they belong to) and bulk writes that bypass the models
-  (generate_load_data's COPY, demo seeding with ``update``): ``touch_all``.
+  reporting lines, which county they belong to), bulk writes that bypass the models
+  (generate_load_data's COPY, demo seeding with ``update``) and ``migrate`` (after a restore
+  from a backup, or a new release): ``touch_all``.
 
 A write changes its tokens twice: at once (so a reader in the same transaction, or in a test
 whose transaction never commits, sees the change) and again once the transaction commits (so
@@ -29,7 +30,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from org.models import County, Township
 from tipline.models import Report
@@ -137,8 +138,15 @@ def _everything(sender, instance, **kwargs):
     touch_all()
 
 
-def register() -> None:
+def _migrated(sender, **kwargs):
+    # After migrate: a restored backup (pg_restore sends no signals; deploy/restore.sh then
+    # migrates) or a new release must not read what was cached before.
+    touch_all()
+
+
+def register(app_config) -> None:
     """Connect the receivers (AssessmentConfig.ready)."""
+    post_migrate.connect(_migrated, sender=app_config, dispatch_uid="assessment-versions-migrate")
     receivers = {
         _township_of: (Case, TownshipQuota, InspectionEntry, SheetAdjustment),
         _case_of: (CaseDocument, CaseFalsification),
