@@ -10,6 +10,8 @@ class AssessmentConfig(AppConfig):
     def ready(self):
         # The case and report pages show the repeat history, falsification and repeat
         # suggestions through casework.panels (the staff pages import no assessment module).
-        from . import repeats
+        from . import repeats, versions
 
         repeats.register()
+        # Every write to an input of the figures renews their version (report.cached).
+        versions.register(self)

@@ -28,7 +28,7 @@ from tipline.models import Category
 
 from .. import services
 from ..models import Case, DocumentType, State
-from . import inspections, sheet
+from . import inspections, sheet, versions
 from . import services as assessment
 from .inputs import year_bounds
 from .models import TownshipQuota
@@ -109,6 +109,7 @@ def seed(county, townships: dict) -> list[str]:
             Case.objects.filter(pk=case.pk).update(
                 decision_due=timezone.localdate(now) - timedelta(1)
             )
+            versions.touch_townships(case.township_id)  # update() sends no signal
         if outcome == "penalize":
             return services.penalize(case.pk, supervisor, "罚款一万元，没收违法所得。")
         return services.find_unfounded(case.pk, supervisor, "经核查，未发现违法事实。")

@@ -35,7 +35,6 @@ from ..models import Case, DocumentType
 from . import scoring, sheet
 from .models import (
     CaseFalsification,
-    InspectionEntry,
     SheetAdjustment,
     SheetItem,
     TownshipQuota,
@@ -165,7 +164,7 @@ def _repeat_rows(county, start, end):
     return list(grouped.values())
 
 
-# --- the sheet: template, inspection entries, entered adjustments (three queries) ------------
+# --- the sheet: template with its inspection entries, entered adjustments (two queries) -------
 
 
 def template(county: County, year: int) -> list[sheet.ItemSpec]:
@@ -175,12 +174,30 @@ def template(county: County, year: int) -> list[sheet.ItemSpec]:
 
 
 def sheet_inputs(county: County, year: int):
-    """(template, township code → [sheet.Entry], township code → [adjustment kind codes])."""
+    """(template, township code → [sheet.Entry], township code → [adjustment kind codes]): two
+    queries, the county's items of the year with their entries (entries belong to an item, so a
+    county-year without items has none), and the adjustments."""
     entries = defaultdict(list)
-    for code, item, round_, points in InspectionEntry.objects.filter(
-        item__county=county, item__year=year
-    ).values_list("township__code", "item__code", "round", "points"):
-        entries[code].append(sheet.Entry(item, round_, points))
+    specs: dict[int, sheet.ItemSpec] = {}
+    for pk, code, section, title, maximum, scoring_, township, round_, points in (
+        SheetItem.objects.filter(county=county, year=year)
+        .order_by("order", "code", "pk")
+        .values_list(
+            "pk",
+            "code",
+            "section",
+            "title",
+            "max_points",
+            "scoring",
+            "entries__township__code",
+            "entries__round",
+            "entries__points",
+        )
+    ):
+        if pk not in specs:
+            specs[pk] = sheet.ItemSpec(code, section, title, maximum, scoring_)
+        if township is not None:
+            entries[township].append(sheet.Entry(code, round_, points))
     kinds = defaultdict(list)
     for code, kind in (
         SheetAdjustment.objects.filter(
@@ -190,4 +207,4 @@ def sheet_inputs(county: County, year: int):
         .values_list("township__code", "kind")
     ):
         kinds[code].append(kind)
-    return template(county, year), entries, kinds
+    return list(specs.values()) or list(sheet.DEFAULT_TEMPLATE), entries, kinds

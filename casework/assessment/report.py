@@ -2,14 +2,32 @@
 
 Rows are the JSON objects assessment_report prints (scoring.TownshipScore.as_json), so the page,
 the exports, the command and the frozen snapshot all show the same figures.
+
+The pages read ``cached``: the same Assessment, kept in the shared cache under the version
+tokens of every input it was computed from (versions.py), and computed again once a write has
+renewed any of them. Figures are never older than the last write a user or a test can see.
 """
 
-from dataclasses import dataclass, field
+import copy
+import logging
+from dataclasses import dataclass, field, replace
 
-from org.models import County
+from django.conf import settings
+from django.core.cache import cache
 
-from . import inputs, scoring, sheet
+from org.models import County, Township
+
+from . import inputs, scoring, sheet, versions
 from .models import AssessmentFreeze
+
+logger = logging.getLogger(__name__)
+
+# A cached assessment lives at most this long, even if no write renews its versions (the
+# figures' own bound if a write could not reach the cache: versions.py).
+CACHE_SECONDS = 3600
+# Part of every cached entry's key: change it when the rows' shape or rules change, so a
+# deployment never reads what the code before it cached.
+FORMAT = 1
 
 # The figures compared between a frozen snapshot and today's.
 COMPARED = (
@@ -39,7 +57,7 @@ COMPARED = (
 
 
 def live(county: County, year: int) -> list[scoring.TownshipScore]:
-    """Every township's whole sheet, ranked (nine queries: six for the cases, three for the
+    """Every township's whole sheet, ranked (eight queries: six for the cases, two for the
     sheet)."""
     items, entries, kinds = inputs.sheet_inputs(county, year)
     return scoring.ranked(
@@ -101,7 +119,11 @@ def assessment(county: County, year: int, *, live_only: bool = False) -> Assessm
     with today's), else today's."""
     today = live_rows(county, year)
     freeze = (
-        None if live_only else AssessmentFreeze.objects.filter(county=county, year=year).first()
+        None
+        if live_only
+        else AssessmentFreeze.objects.filter(county=county, year=year)
+        .select_related("frozen_by")
+        .first()
     )
     if freeze is None:
         return Assessment(county, year, today, live=today)
@@ -113,3 +135,71 @@ def assessment(county: County, year: int, *, live_only: bool = False) -> Assessm
     ]
     changed, added = differences(frozen, today)
     return Assessment(county, year, frozen, freeze, live=today, differences=changed, added=added)
+
+
+# --- cached for the pages ---------------------------------------------------------------------
+
+
+def _figures_key(county_id: int, year: int) -> str:
+    return f"assessment:figures:{FORMAT}:{county_id}:{year}"
+
+
+def _settings() -> tuple:
+    """What the figures read besides the database."""
+    return (settings.TIPLINE_REPEAT_WINDOW_DAYS, settings.TIME_ZONE)
+
+
+def _lean(result: Assessment) -> Assessment:
+    """What is kept: not the county (the reader has it), nor the snapshot a second time (the
+    frozen rows are the snapshot's)."""
+    freeze = result.freeze
+    if freeze is not None:
+        freeze = copy.copy(freeze)
+        freeze.snapshot = None
+    return replace(result, county=None, freeze=freeze)
+
+
+def _cached(county: County, year: int) -> Assessment | None:
+    """The cached assessment if none of its versions changed since: two cache round trips and
+    no query."""
+    head = [versions.EPOCH, versions.county_key(county.pk)]
+    key = _figures_key(county.pk, year)
+    found = cache.get_many([*head, key])
+    entry = found.get(key)
+    if entry is None or entry["settings"] != _settings():
+        return None
+    if any(found.get(k) is None or found[k] != entry["versions"].get(k) for k in head):
+        return None
+    townships = [k for k in entry["versions"] if k not in head]
+    now = cache.get_many(townships)
+    if any(now.get(k) is None or now[k] != entry["versions"][k] for k in townships):
+        return None
+    return replace(entry["assessment"], county=county)
+
+
+def cached(county: County, year: int) -> Assessment:
+    """assessment(county, year), from the cache while none of its inputs changed (exact: every
+    write renews a version it was computed under, versions.py)."""
+    try:
+        hit = _cached(county, year)
+    except Exception:  # the cache is down: compute (and do not try to keep it)
+        logger.warning("assessment cache unreachable", exc_info=True)
+        return assessment(county, year)
+    if hit is not None:
+        return hit
+    # The versions are read before the figures: a write that commits meanwhile renews them
+    # after its commit, so what is computed here is kept under values that are already old.
+    ids = Township.objects.filter(county=county).values_list("pk", flat=True)
+    keys = [versions.EPOCH, versions.county_key(county.pk), *map(versions.township_key, ids)]
+    try:
+        tokens = versions.current(keys)
+    except Exception:
+        logger.warning("assessment cache unreachable", exc_info=True)
+        return assessment(county, year)
+    result = assessment(county, year)
+    entry = {"settings": _settings(), "versions": tokens, "assessment": _lean(result)}
+    try:
+        cache.set(_figures_key(county.pk, year), entry, timeout=CACHE_SECONDS)
+    except Exception:
+        logger.warning("assessment cache unreachable", exc_info=True)
+    return result

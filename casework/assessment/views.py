@@ -4,6 +4,7 @@ case pages. Every figure comes from report.assessment (the same as assessment_re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -100,7 +101,26 @@ def _link(name, county, year, **kwargs) -> str:
 
 def _visible(request, county, year) -> report.Assessment:
     codes = townships_for(request.user).filter(county=county).values_list("code", flat=True)
-    return report.assessment(county, year).only(list(codes))
+    return report.cached(county, year).only(list(codes))
+
+
+def _county_townships(request) -> tuple[County, list[Township]]:
+    """The user's county (as _county) and the townships of it they see, in one query."""
+    user = request.user
+    counties = County.objects.filter(townships__in=townships_for(user))
+    code = request.POST.get("county") or request.GET.get("county")
+    if code:
+        counties = counties.filter(code=code)
+    chosen = counties.order_by("code").values("pk")[:1]
+    visible = list(
+        townships_for(user)
+        .filter(county_id=Subquery(chosen))
+        .select_related("county")
+        .order_by("code")
+    )
+    if not visible:
+        raise Http404
+    return visible[0].county, visible
 
 
 def _deducted(row) -> float:
@@ -110,11 +130,10 @@ def _deducted(row) -> float:
 @perm_required(PERM_VIEW)
 def county_page(request):
     user = request.user
-    county, year = _county(request), _year(request)
-    result = _visible(request, county, year)
+    (county, visible), year = _county_townships(request), _year(request)
+    result = report.cached(county, year).only([t.code for t in visible])
     county_staff = _is_county_staff(user, county)
     live = {r["township"]: r for r in result.live}
-    visible = list(townships_for(user).filter(county=county).order_by("code"))
     overrides = triage.overridden(visible, *inputs.year_bounds(year))
     rows = [
         {
@@ -154,7 +173,7 @@ def township_page(request, code):
     if township is None:
         raise Http404
     county, year = township.county, _year(request)
-    result = report.assessment(county, year).only([code])
+    result = report.cached(county, year).only([code])
     row = (result.rows or result.added or [None])[0]
     if row is None:
         raise Http404

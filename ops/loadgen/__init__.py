@@ -34,6 +34,7 @@ from django.db import connection
 from django.utils import timezone
 
 from casework import casefile
+from casework.assessment import versions
 from casework.models import AuditEntry, Case, CaseDocument, IdentityRequest
 from casework.rewards.models import Reward, RewardPayment
 from tipline.models import Category, Channel, RejectionReason, Report, ReporterIdentity
@@ -273,4 +274,6 @@ def generate(reports: int, *, seed: int = 12, log=print) -> dict:
     with open_sink(reports, [m._meta.db_table for m in LOADED], log) as sink:
         generator.run(sink)
     finish()
+    # COPY and bulk_create send no signals: every county's cached assessment is dropped.
+    versions.touch_all()
     return sink.written

@@ -235,8 +235,8 @@ def test_a_county_year_takes_a_fixed_number_of_queries(
         r["falsified_deduction"] for r in small
     )
     assert sum(len(r["missing"]) for r in large) > sum(len(r["missing"]) for r in small)
-    # six for the cases, three for the sheet (template, inspection entries, adjustments)
-    assert len(few.captured_queries) == len(many.captured_queries) == 9
+    # six for the cases, two for the sheet (template with its entries, adjustments)
+    assert len(few.captured_queries) == len(many.captured_queries) == 8
 
 
 def test_quota_not_set_counts_as_zero(cast, county, township):

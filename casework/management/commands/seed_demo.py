@@ -12,6 +12,7 @@ from django.db import transaction
 
 from casework import demo_output
 from casework.assessment import demo as assessment_demo
+from casework.assessment import versions
 from casework.demo_cases import demo_cases
 from casework.models import Case
 from casework.rewards.demo import demo_rewards, pay_out
@@ -136,6 +137,8 @@ class Command(BaseCommand):
         # without a broker, else by the worker), into var/mail when the console would print it.
         with demo_output.quietly() as mail, transaction.atomic():
             receipts = self._seed(password, notes.append)
+            # Some demo steps write with update() (no signals): the cached figures are dropped.
+            versions.touch_all()
         self._summary(password, receipts, notes, mail)
 
     def _seed(self, password, note) -> list[str]:
