@@ -3,8 +3,6 @@ payment page behind the step-up, the ledger and its exports, eligibility marks."
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,14 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from org.scope import OutOfScope, townships_for
+from org.scope import OutOfScope, in_townships, townships_for
 
 from .. import access, audit
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required
 from ..models import AuditEntry
 from ..views.common import attempt, form_errors, page_of, query_without_page
-from . import eligibility, ledger, services, steps, stepup
+from . import eligibility, ledger, listing, services, steps, stepup
 from .forms import (
     ApproveForm,
     CancelForm,
@@ -46,7 +44,8 @@ from .states import (
 
 
 def rewards_for(user):
-    return Reward.objects.filter(township__in=townships_for(user))
+    # The township ids in the query (none for a superuser): no subquery over the townships.
+    return in_townships(Reward.objects.all(), user)
 
 
 def get_reward(user, pk, *, perm: str | None = None) -> Reward:
@@ -73,23 +72,15 @@ def reward_list(request):
     user = request.user
     form = RewardSearchForm(request.GET, user=user)
     rewards = rewards_for(user).select_related("case", "township")
-    rewards = form.apply(rewards) if form.is_valid() else rewards.none()
-    # What this person acts on comes first: claims awaiting payment for finance, proposals
-    # awaiting approval for supervisors.
-    first = [
-        s for perm, s in ((PERM_PAY, "claimed"), (PERM_APPROVE, "proposed")) if user.has_perm(perm)
-    ]
-    priority = When_(
-        *[When(state=s, then=Value(i)) for i, s in enumerate(first)],
-        default=Value(len(first)),
-        output_field=IntegerField(),
-    )
-    rewards = rewards.annotate(priority=priority).order_by("priority", "claim_due", "-proposed_at")
+    valid = form.is_valid()
+    rewards = form.apply(rewards) if valid else rewards.none()
+    # What this person acts on comes first, unless the search asks for one state.
+    first = None if valid and not form.cleaned_data["state"] else []
     return render(
         request,
         "rewards/reward_list.html",
         {
-            "page": page_of(request, rewards),
+            "page": listing.page_of_rewards(rewards, user, request.GET.get("page"), first=first),
             "form": form,
             "query": query_without_page(request),
             "today": timezone.localdate(),
