@@ -6,14 +6,12 @@ Each part is its own query, ordered on the index (state, claim_due, proposed_at,
 only as far as the page shown needs, the parts put together with UNION ALL: one query for the
 page. (One ORDER BY over a CASE expression of the state sorted every reward in scope before it
 could show the first fifty: 250 ms for a province at a million reports.) The count is the
-capped count of the whole list, as every staff list counts.
+capped count of the whole list, as every staff list counts (the page: views.page_of_rewards).
 """
 
 from django.db import connection
 from django.db.models import F, IntegerField, Value
-from django.utils.functional import cached_property
 
-from ..views.common import COUNT_CAP, PAGE_SIZE, CappedPaginator
 from .states import PERM_APPROVE, PERM_PAY, RewardState
 
 # Within each part: rewards without a claim date (not approved yet) after those with one, on
@@ -46,33 +44,3 @@ def ordered(rewards, first: list[str], *, upto: int | None = None):
         part = part.annotate(part=Value(rank, output_field=IntegerField()))
         queries.append(part.order_by(*ORDER)[:upto] if cut else part.order_by())
     return queries[0].union(*queries[1:], all=True).order_by("part", *ORDER)
-
-
-class ListPaginator(CappedPaginator):
-    """Pages of ``ordered(…)``, counted on the plain ``rewards`` (the parts of the union are cut
-    at the page, so counting the union would count only what the page needed)."""
-
-    def __init__(self, object_list, per_page, *, counted):
-        super().__init__(object_list, per_page)
-        self.counted = counted
-
-    @cached_property
-    def count(self):
-        n = self.counted.order_by()[: COUNT_CAP + 1].count()
-        self.capped = n > COUNT_CAP
-        return min(n, COUNT_CAP)
-
-
-def page_of_rewards(rewards, user, page, *, first=None):
-    """The page ``page`` (the request's value, maybe junk) of ``rewards`` in ``user``'s order;
-    ``first``: the states first (default: what the user acts on)."""
-    first = acted_on(user) if first is None else first
-    size = PAGE_SIZE
-    try:
-        number = max(1, int(page))
-    except (TypeError, ValueError):
-        number = 1
-    # A page past the end is shown as the last one, which ends before this row.
-    upto = min(number, COUNT_CAP // size + 1) * size
-    paginator = ListPaginator(ordered(rewards, first, upto=upto), size, counted=rewards)
-    return paginator.get_page(page)

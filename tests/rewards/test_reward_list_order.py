@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casework.rewards import listing
+from casework.rewards import views
 from casework.rewards.models import Reward
 from org import roles
 
@@ -95,7 +95,7 @@ def test_each_role_s_work_first_then_the_rest_by_claim_date(rows, cast, both, lo
 def test_the_order_holds_across_pages(rows, both, login, monkeypatch):
     """Three to a page: the parts are cut at the page (each read no further than it needs) and
     every reward is on exactly one page."""
-    monkeypatch.setattr(listing, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
     client = login(both)
     pages = [client.get(f"/staff/rewards/?page={n}").content.decode() for n in (1, 2, 3)]
     assert [listed(html, rows) for html in pages] == ["BAD", "CGE", "FH"]
@@ -151,7 +151,7 @@ def test_each_part_is_read_in_order_from_the_index_no_further_than_the_page(
     """The claims and the proposals come out of reward_list_order already in the list's order,
     each LIMITed to the page: no part is read whole and sorted (one CASE sort over every reward
     took 250 ms for a province at a million reports)."""
-    monkeypatch.setattr(listing, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
     client = login(both)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE rewards_reward")
