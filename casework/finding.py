@@ -29,6 +29,7 @@ from tipline.models import Report
 
 from . import access, worklists
 from .models import Case, IdentityRequest
+from .select_widget import QuickSelect
 from .states import State
 
 MAX_WORDS = 5
@@ -93,7 +94,10 @@ class ScopedSearchForm(forms.Form):
         max_length=100,
         help_text=_("The whole case number, or the call or letter number."),
     )
-    township = forms.TypedChoiceField(label=_("Township"), coerce=int, required=False)
+    # Options written in Python: a province's hundreds of townships (select_widget).
+    township = forms.TypedChoiceField(
+        label=_("Township"), coerce=int, required=False, widget=QuickSelect
+    )
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)

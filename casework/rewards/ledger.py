@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
-from django.utils import timezone, translation
+from django.db.models.functions import ExtractMonth
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from org.models import Township
 from org.people import display_name
 
 from .models import Reward
@@ -71,44 +72,81 @@ def _year_bounds(year: int):
 
 
 def rewards_of(year: int, townships):
-    """The rewards proposed in the year in ``townships`` (a queryset or list), oldest first."""
+    """The rewards proposed in the year in ``townships`` (a queryset or list of them or of their
+    ids; None: every township), oldest first."""
     start, end = _year_bounds(year)
-    return Reward.objects.filter(
-        township__in=townships, proposed_at__gte=start, proposed_at__lt=end
-    ).order_by("proposed_at", "pk")
+    rewards = Reward.objects.filter(proposed_at__gte=start, proposed_at__lt=end)
+    if townships is not None:
+        rewards = rewards.filter(township__in=townships)
+    return rewards.order_by("proposed_at", "pk")
+
+
+class Figures:
+    """The year's rewards by month, township and state, grouped by the database in one GROUP
+    BY whatever the number of rewards, and the totals per state. Each row's dict is built only
+    when asked for: a page of them (a province has thousands of rows) or all of them (a file).
+
+    A sequence of rows (``len``, index, slice), so that a paginator pages it."""
+
+    def __init__(self, year: int, townships):
+        tz = ZoneInfo(settings.TIME_ZONE)
+        # Grouped by the township's id and the month as a number (the year is the one asked
+        # for): no join and no text to group by, no date to convert per row. A township's code
+        # is unique: its id groups the same rewards as its code and name.
+        grouped = list(
+            rewards_of(year, townships)
+            .order_by()
+            .annotate(month=ExtractMonth("proposed_at", tzinfo=tz))
+            .values_list("month", "township_id", "state")
+            .annotate(count=Count("pk"), amount=Sum("amount"))
+        )
+        named = Township.objects.filter(pk__in={g[1] for g in grouped}).order_by()
+        places = {pk: (code, name) for pk, code, name in named.values_list("pk", "code", "name")}
+        # By month, township (code, then name) and state.
+        rank = {pk: i for i, pk in enumerate(sorted(places, key=places.__getitem__))}
+        grouped.sort(key=lambda g: (g[0], rank[g[1]], g[2]))
+        totals = {state: [0, Decimal("0.00")] for state in RewardState.values}
+        groups = []
+        for month, township, state, count, amount in grouped:
+            code, name = places[township]
+            groups.append((f"{year:04d}-{month:02d}", code, name, state, count, amount))
+            total = totals[state]
+            total[0] += count
+            total[1] += amount
+        self.groups = groups
+        self.totals = {s: {"count": n, "amount": f"{a:.2f}"} for s, (n, a) in totals.items()}
+        # Every reward of the year once: the number the list of rewards pages through.
+        self.count = sum(n for n, _a in totals.values())
+
+    def __len__(self):
+        return len(self.groups)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [_row(g) for g in self.groups[index]]
+        return _row(self.groups[index])
+
+    @property
+    def rows(self) -> list[dict]:
+        return self[:]
+
+
+def _row(group) -> dict:
+    month, code, name, state, count, amount = group
+    return {
+        "month": month,
+        "township": code,
+        "township_name": name,
+        "state": state,
+        "count": count,
+        "amount": f"{amount:.2f}",
+    }
 
 
 def summary(year: int, townships) -> tuple[list[dict], dict]:
-    """(rows by month, township and state; totals per state), counted by the database in one
-    GROUP BY, whatever the number of rewards."""
-    tz = ZoneInfo(settings.TIME_ZONE)
-    grouped = (
-        rewards_of(year, townships)
-        .order_by()
-        .annotate(month=TruncMonth("proposed_at", tzinfo=tz))
-        .values("month", "township__code", "township__name", "state")
-        .annotate(count=Count("pk"), amount=Sum("amount"))
-    )
-    totals = {state: {"count": 0, "amount": Decimal("0.00")} for state in RewardState.values}
-    rows = []
-    for g in grouped:
-        month = timezone.localtime(g["month"], tz) if timezone.is_aware(g["month"]) else g["month"]
-        rows.append(
-            {
-                "month": month.strftime("%Y-%m"),
-                "township": g["township__code"],
-                "township_name": g["township__name"],
-                "state": g["state"],
-                "count": g["count"],
-                "amount": f"{g['amount']:.2f}",
-            }
-        )
-        totals[g["state"]]["count"] += g["count"]
-        totals[g["state"]]["amount"] += g["amount"]
-    rows.sort(key=lambda r: (r["month"], r["township"], r["township_name"], r["state"]))
-    return rows, {
-        s: {"count": t["count"], "amount": f"{t['amount']:.2f}"} for s, t in totals.items()
-    }
+    """(rows by month, township and state; totals per state): every row of ``Figures``."""
+    figures = Figures(year, townships)
+    return figures.rows, figures.totals
 
 
 def detail(reward) -> dict:
@@ -167,7 +205,15 @@ def people_of(reward) -> dict[str, str]:
 
 def labelled(items):
     """The rows (or rewards) with their state's label beside the code, for the page."""
-    return [{**item, "state_label": state_label(item["state"])} for item in items]
+    labels = {}
+    out = []
+    for item in items:
+        state = item["state"]
+        label = labels.get(state)
+        if label is None:
+            label = labels[state] = state_label(state)
+        out.append({**item, "state_label": label})
+    return out
 
 
 def labelled_totals(totals: dict) -> list[dict]:

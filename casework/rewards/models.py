@@ -238,7 +238,13 @@ class Reward(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("reward")
         verbose_name_plural = _("rewards")
         ordering = ["-proposed_at", "id"]
-        indexes = [models.Index(fields=["township", "state"])]
+        indexes = [
+            models.Index(fields=["township", "state"]),
+            # The staff list: each state it puts first, in the list's order (listing.ORDER).
+            models.Index(
+                fields=["state", "claim_due", "-proposed_at", "-id"], name="reward_list_order"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="reward_amount_positive")
         ]

@@ -3,25 +3,32 @@ payment page behind the step-up, the ledger and its exports, eligibility marks."
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Value, When
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from org.scope import OutOfScope, townships_for
+from org.scope import OutOfScope, in_townships, township_ids, townships_for
 
 from .. import access, audit
 from ..audit_catalogue import Action, sentence
 from ..decorators import perm_required
 from ..models import AuditEntry
-from ..views.common import attempt, form_errors, page_of, query_without_page
-from . import eligibility, ledger, services, steps, stepup
+from ..views.common import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    CappedPaginator,
+    attempt,
+    form_errors,
+    query_without_page,
+)
+from . import eligibility, ledger, listing, services, steps, stepup
 from .forms import (
     ApproveForm,
     CancelForm,
@@ -46,7 +53,8 @@ from .states import (
 
 
 def rewards_for(user):
-    return Reward.objects.filter(township__in=townships_for(user))
+    # The township ids in the query (none for a superuser): no subquery over the townships.
+    return in_townships(Reward.objects.all(), user)
 
 
 def get_reward(user, pk, *, perm: str | None = None) -> Reward:
@@ -64,8 +72,58 @@ def get_reward(user, pk, *, perm: str | None = None) -> Reward:
     return reward
 
 
+# Rows of the ledger's figures on a page.
+LEDGER_ROWS = 100
+
+
 def _back(reward):
     return reverse("staff:reward", kwargs={"pk": reward.pk})
+
+
+class ListPaginator(CappedPaginator):
+    """Pages of ``listing.ordered(…)``, counted on the plain ``rewards`` (the parts of the union
+    are cut at the page, so counting the union would count only what the page needed)."""
+
+    def __init__(self, object_list, per_page, *, counted):
+        super().__init__(object_list, per_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self):
+        n = self.counted.order_by()[: COUNT_CAP + 1].count()
+        self.capped = n > COUNT_CAP
+        return min(n, COUNT_CAP)
+
+
+def page_of_rewards(rewards, user, page, *, first=None):
+    """The page ``page`` (the request's value, maybe junk) of ``rewards`` in ``user``'s order
+    (listing); ``first``: the states first (default: what the user acts on)."""
+    first = listing.acted_on(user) if first is None else first
+    size = PAGE_SIZE
+    try:
+        number = max(1, int(page))
+    except (TypeError, ValueError):
+        number = 1
+    # Each part is read no further than this page's end. A page past the end is shown as the
+    # last one, which ends before.
+    upto = min(number, COUNT_CAP // size + 1) * size
+    paginator = ListPaginator(listing.ordered(rewards, first, upto=upto), size, counted=rewards)
+    return paginator.get_page(page)
+
+
+class CountedPaginator(Paginator):
+    """Pages a queryset whose number of rows is known already (the ledger's rewards: the sum of
+    its totals), without a COUNT query of its own."""
+
+    capped = False
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.known = count
+
+    @cached_property
+    def count(self):
+        return self.known
 
 
 @perm_required(PERM_VIEW)
@@ -73,23 +131,15 @@ def reward_list(request):
     user = request.user
     form = RewardSearchForm(request.GET, user=user)
     rewards = rewards_for(user).select_related("case", "township")
-    rewards = form.apply(rewards) if form.is_valid() else rewards.none()
-    # What this person acts on comes first: claims awaiting payment for finance, proposals
-    # awaiting approval for supervisors.
-    first = [
-        s for perm, s in ((PERM_PAY, "claimed"), (PERM_APPROVE, "proposed")) if user.has_perm(perm)
-    ]
-    priority = When_(
-        *[When(state=s, then=Value(i)) for i, s in enumerate(first)],
-        default=Value(len(first)),
-        output_field=IntegerField(),
-    )
-    rewards = rewards.annotate(priority=priority).order_by("priority", "claim_due", "-proposed_at")
+    valid = form.is_valid()
+    rewards = form.apply(rewards) if valid else rewards.none()
+    # What this person acts on comes first, unless the search asks for one state.
+    first = None if valid and not form.cleaned_data["state"] else []
     return render(
         request,
         "rewards/reward_list.html",
         {
-            "page": page_of(request, rewards),
+            "page": page_of_rewards(rewards, user, request.GET.get("page"), first=first),
             "form": form,
             "query": query_without_page(request),
             "today": timezone.localdate(),
@@ -261,24 +311,32 @@ def _year(request) -> int:
 @perm_required(PERM_LEDGER)
 def reward_ledger(request):
     year = _year(request)
-    townships = townships_for(request.user)
-    rows, totals = ledger.summary(year, townships)
-    # The totals are counted in SQL; the rewards themselves are listed a page at a time.
-    page = page_of(
-        request, ledger.rewards_of(year, townships).select_related("township", "case", "payment")
-    )
+    townships = township_ids(request.user)  # None: every township, no filter
+    # Grouped and totalled in SQL; the rows shown a page at a time (a province has thousands).
+    figures = ledger.Figures(year, townships)
+    rows = Paginator(figures, LEDGER_ROWS).get_page(request.GET.get("rows"))
+    # The rewards a page at a time too, their number known from the totals (no COUNT).
+    page = CountedPaginator(
+        ledger.rewards_of(year, townships).select_related("township", "case", "payment"),
+        PAGE_SIZE,
+        count=figures.count,
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "rewards/ledger.html",
         {
-            "rows": rows,
-            "totals": totals,
-            "lines": ledger.labelled(rows),
-            "total_lines": ledger.labelled_totals(totals),
+            "rows": rows.object_list,
+            "rows_page": rows,
+            "totals": figures.totals,
+            "lines": ledger.labelled(rows.object_list),
+            "total_lines": ledger.labelled_totals(figures.totals),
             "page": page,
             "rewards": ledger.labelled(ledger.detail(r) for r in page),
             "year": year,
             "form": LedgerForm(initial={"year": year}),
+            # Each pager keeps the other's page.
+            "query": f"rows={rows.number}" if rows.number > 1 else "",
+            "rewards_page": page.number,
         },
     )
 
