@@ -230,7 +230,7 @@ class ReportSearchForm(ListSearchForm):
         common, rare = word_search.plans(
             reports, words, text_matches(words), word_search.as_typed(words)
         )
-        return word_search.Matches(common, rare, order)
+        return word_search.Matches(common, rare, words, order)
 
 
 class CaseSearchForm(ListSearchForm):

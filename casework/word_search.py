@@ -71,32 +71,37 @@ def planned(words) -> bool:
 
 
 def plans(queryset, words, matches_ignoring_case, matches_as_typed):
-    """The two guarded plans of `queryset` narrowed to `words` (see planned()): (common, rare)."""
-    return (
-        queryset.filter(matches_as_typed).filter(_probe(words, common=True)),
-        queryset.filter(matches_ignoring_case).filter(_probe(words, common=False)),
-    )
+    """`queryset` narrowed to `words` both ways (see planned()): (as typed, ignoring case)."""
+    return queryset.filter(matches_as_typed), queryset.filter(matches_ignoring_case)
 
 
 class Matches:
     """The matching ids of a list, for the paginator: counted up to COUNT_CAP, sliced in the
-    list's order; each query unites both guarded plans (one of them runs)."""
+    list's order. Each query unites both plans, each behind the probe (one of them runs), but
+    the last page: there the walk would have to reach the end of the list to know it saw every
+    match (a county's walk reads the province's reports in order), so the trigram plan answers,
+    which costs at most the word's matches; and when nothing matched, no query at all."""
 
     count_cap = COUNT_CAP
 
-    def __init__(self, common, rare, order):
-        self.common, self.rare = common, rare
+    def __init__(self, common, rare, words, order):
+        self.common = common.filter(_probe(words, common=True))
+        self.rare = rare
+        self.rare_guarded = rare.filter(_probe(words, common=False))
         # Named as the united queries' columns are: the id first, then what the order reads.
         self.order = [re.sub(r"^(-?)pk$", r"\1id", o) for o in order]
         self.columns = ["id", *(o.lstrip("-") for o in self.order if o.lstrip("-") != "id")]
+        self.counted = None  # (count, capped) once counted
 
     def count_up_to(self, limit: int) -> int:
-        return (
+        n = (
             self.common.order_by()
             .values("pk")[:limit]
-            .union(self.rare.order_by().values("pk")[:limit], all=True)
+            .union(self.rare_guarded.order_by().values("pk")[:limit], all=True)
             .count()
         )
+        self.counted = (n, n >= limit)
+        return n
 
     def count(self) -> int:
         return self.count_up_to(self.count_cap + 1)
@@ -107,12 +112,17 @@ class Matches:
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-
-        if index.stop is not None and index.stop <= (index.start or 0):
+        start = index.start or 0
+        if index.stop is not None and index.stop <= start:
             return []  # Django makes an empty slice an empty query, which unites as no query
+        n, capped = self.counted or (None, True)
+        if n is not None and n <= start:
+            return []
 
         def branch(qs):
             return qs.order_by(*self.order).values_list(*self.columns)[index]
 
-        both = branch(self.common).union(branch(self.rare), all=True).order_by(*self.order)
-        return [row[0] for row in both]
+        if not capped and index.stop is not None and index.stop >= n:  # the last page
+            return [row[0] for row in branch(self.rare)]
+        both = branch(self.common).union(branch(self.rare_guarded), all=True)
+        return [row[0] for row in both.order_by(*self.order)]

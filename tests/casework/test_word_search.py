@@ -94,29 +94,41 @@ def shown_count(response) -> int:
 WORDS = ["堕胎药", "引产", "人民路17号", "堕胎药 处方", "出售 引产", "100%", "b超", "没有的词"]
 
 
+def every_page(client, url):
+    """The rows of every page of the list, in order, and the count shown on the first."""
+    first = client.get(url)
+    rows, n = listed(first), 2
+    while len(rows) < shown_count(first):
+        page = listed(client.get(f"{url}&page={n}"))
+        assert page, (url, n)
+        rows, n = rows + page, n + 1
+    return rows, shown_count(first)
+
+
 @on_postgresql
 @pytest.mark.parametrize("common_from", [1, 10**6], ids=["every word common", "every word rare"])
 def test_either_plan_finds_exactly_the_matching_rows_of_the_scope_in_order(
     login, cast, township, other_township, texts, monkeypatch, common_from
 ):
     """The same rows whichever plan the probe picks: forced to the walk (any word common) and to
-    the trigram plan (none), for common, two-character, rare, several and cased words."""
+    the trigram plan (none), for common, two-character, rare, several and cased words; two rows
+    a page, so that the walk answers every page but the last (which the trigram plan answers)."""
     monkeypatch.setattr(word_search, "COMMON", common_from)
-    clerk, supervisor = login(cast["clerk"]), None
+    monkeypatch.setattr(common.page_of, "__defaults__", (2,))
+    clerk = login(cast["clerk"])
     for words in WORDS:
         url = "/staff/reports/?" + urlencode({"status": "all", "words": words})
-        response = clerk.get(url)
         want = expected(words, [township], ("-received_at", "pk"))
-        assert listed(response) == want, words
-        assert shown_count(response) == len(want), words
+        assert every_page(clerk, url) == (want, len(want)), words
         # The default list (awaiting review): its own order.
-        response = clerk.get("/staff/reports/?" + urlencode({"words": words}))
-        assert listed(response) == expected(words, [township], ("acceptance_due", "received_at"))
+        url = "/staff/reports/?" + urlencode({"words": words})
+        want = expected(words, [township], ("acceptance_due", "received_at"))
+        assert every_page(clerk, url) == (want, len(want)), words
     supervisor = login(cast["supervisor"])  # the county: both townships
     for words in WORDS:
         url = "/staff/reports/?" + urlencode({"status": "all", "words": words})
         want = expected(words, [township, other_township], ("-received_at", "pk"))
-        assert listed(supervisor.get(url)) == want, words
+        assert every_page(supervisor, url) == (want, len(want)), words
 
 
 @on_postgresql
@@ -131,29 +143,45 @@ def test_the_probe_calls_common_what_the_latest_reports_often_hold(texts):
     assert Report.objects.filter(word_search._probe(["人民路17号"], common=False)).exists()
 
 
-@on_postgresql
-@pytest.mark.parametrize("words", ["堕胎药", "人民路17号"])
-def test_only_one_plan_runs(login, cast, texts, words):
-    """Both plans are in each query, each behind a one-time filter: the one not chosen is never
-    executed, so a common word never gathers its matches from the trigram index."""
-    client = login(cast["clerk"])
-    with CaptureQueriesContext(connection) as ctx:
-        client.get("/staff/reports/?" + urlencode({"status": "all", "words": words}))
-    searches = [q["sql"] for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
-    assert len(searches) == 2  # the count and the page's ids
+def plan_of(sql):
     with connection.cursor() as cursor:
-        for sql in searches:
-            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert plan.count("One-Time Filter") == 2, plan
-            # Of the two guarded scans, exactly one ran (the other: "never executed").
-            guarded = re.findall(r"One-Time Filter: \(\$\d+ (>=|<) 5\)\n\s*->\s*([^\n]*)", plan)
-            ran = [op for op, line in guarded if "never executed" not in line]
-            assert ran == ([">="] if words == "堕胎药" else ["<"]), plan
-            if words == "堕胎药":
-                for line in plan.splitlines():
-                    if "report_description_trgm_idx" in line:
-                        assert "never executed" in line, plan
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def guarded_runs(plan):
+    """Of the plan's two guarded scans, which ran ('>=': the walk, '<': the trigram plan)."""
+    assert plan.count("One-Time Filter") == 2, plan
+    guarded = re.findall(r"One-Time Filter: \(\$\d+ (>=|<) 5\)\n\s*->\s*([^\n]*)", plan)
+    return [op for op, line in guarded if "never executed" not in line]
+
+
+@on_postgresql
+def test_only_one_plan_runs_and_a_common_word_never_reads_the_trigram_index(
+    login, cast, texts, monkeypatch
+):
+    """Both plans are in each query, each behind a one-time filter: the one not chosen is never
+    executed. The last page (here: the only one of a rare word) is the trigram plan's alone."""
+    monkeypatch.setattr(common.page_of, "__defaults__", (2,))
+    client = login(cast["clerk"])
+    for words, walk in (("堕胎药", True), ("人民路17号", False)):
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/staff/reports/?" + urlencode({"status": "all", "words": words}))
+        searches = [q["sql"] for q in ctx.captured_queries if "LIKE" in q["sql"]]
+        assert len(searches) == 2  # the count and the page's ids
+        count, page = (plan_of(sql) for sql in searches)
+        assert guarded_runs(count) == ([">="] if walk else ["<"])
+        if walk:  # page 1 of 3: the walk, in the list's order
+            assert guarded_runs(page) == [">="]
+            for line in (count + page).splitlines():
+                if "report_description_trgm_idx" in line:
+                    assert "never executed" in line, count + page
+        else:  # the last page: no probe, the trigram plan
+            assert "One-Time Filter" not in page and "UNION" not in searches[1]
+    # Nothing found: the count says so, and no page is read.
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/staff/reports/?" + urlencode({"status": "all", "words": "没有的词"}))
+    assert len([q for q in ctx.captured_queries if "LIKE" in q["sql"]]) == 1
 
 
 @on_postgresql
