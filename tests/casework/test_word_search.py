@@ -222,3 +222,17 @@ def test_a_searched_queue_stays_within_its_queries(
     with django_assert_max_num_queries(10):
         response = client.get(url)
     assert len(listed(response)) == 6
+
+
+@on_postgresql
+def test_the_trigram_index_has_no_pending_list():
+    """A rare word's search reads the index, not an unsorted list of the latest entries."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'report_description_trgm_idx'"
+        )
+        assert "fastupdate=off" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'report_township_received_idx'"
+        )
+        assert "(township_id, received_at)" in cursor.fetchone()[0]
