@@ -152,7 +152,9 @@ def plan_of(sql):
 def guarded_runs(plan):
     """Of the plan's two guarded scans, which ran ('>=': the walk, '<': the trigram plan)."""
     assert plan.count("One-Time Filter") == 2, plan
-    guarded = re.findall(r"One-Time Filter: \(\$\d+ (>=|<) 5\)\n\s*->\s*([^\n]*)", plan)
+    assert "Gather" not in plan, plan  # the guards stay above any parallel plan
+    guard = r"One-Time Filter: \(\(\$\d+ (>=|<) 5\) AND [^\n]*\n\s*->\s*([^\n]*)"
+    guarded = re.findall(guard, plan)
     return [op for op, line in guarded if "never executed" not in line]
 
 
