@@ -27,7 +27,7 @@ from org.people import display_name
 from org.scope import township_list, townships_for
 from tipline.models import Report
 
-from . import access, worklists
+from . import access, word_search, worklists
 from .models import Case, IdentityRequest
 from .select_widget import QuickSelect
 from .states import State
@@ -142,6 +142,12 @@ class ListSearchForm(ScopedSearchForm):
     until = _date_field(_("Until"))
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
+    def count_cap(self) -> int | None:
+        """How far the list counts: a word search no further than casework.word_search's cap
+        (a common word matches a sixth of a county's rows); else the lists' own (None)."""
+        searched = self.is_valid() and self.cleaned_data.get("words")
+        return word_search.COUNT_CAP if searched else None
+
     def clean_words(self):
         words = self.cleaned_data["words"].split()
         if len(words) > MAX_WORDS:
@@ -213,11 +219,22 @@ class ReportSearchForm(ListSearchForm):
             # The case looked up first: two indexed equalities, combined (no join).
             cases = list(Case.objects.filter(number=number.upper()).values_list("pk", flat=True))
             reports = reports.filter(Q(channel_reference=number) | Q(case_id__in=cases))
-        if data["words"]:
-            reports = reports.filter(text_matches(data["words"]))
+        if data["words"] and not word_search.planned(data["words"]):
+            reports = reports.filter(text_matches(data["words"]))  # else in ids()
         if data["overdue"]:
             reports = reports.filter(worklists.reports_overdue(timezone.localdate()))
         return self._common(reports, date_field="received_at")
+
+    def ids(self, reports, order):
+        """The ids of `reports` (as apply() left them) in `order`, for the pager: with words
+        that have them, the two plans of casework.word_search (counted up to its cap)."""
+        words = self.cleaned_data.get("words") if self.is_valid() else None
+        if not word_search.planned(words):
+            return reports.order_by(*order).values_list("pk", flat=True)
+        common, rare = word_search.plans(
+            reports, words, text_matches(words), word_search.as_typed(words)
+        )
+        return word_search.Matches(common, rare, words, order)
 
 
 class CaseSearchForm(ListSearchForm):

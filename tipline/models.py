@@ -102,6 +102,9 @@ class Report(models.Model):
                 fields=["status", "acceptance_due", "received_at"],
                 name="report_status_queue_idx",
             ),
+            # A township's reports, every status, newest first: the queue's "all" list and its
+            # word search for one township (casework.word_search walks it).
+            models.Index(fields=["township", "received_at"], name="report_township_received_idx"),
             # Staff search by the reference they recorded for a tip (call log, letter number).
             # The report text's trigram index exists on PostgreSQL only (migration 0006).
             models.Index(fields=["channel_reference"], name="report_channel_ref_idx"),

@@ -29,7 +29,9 @@ def case_list(request):
     form = finding.CaseSearchForm(request.GET, user=request.user)
     cases = access.cases_for(request.user)
     cases = form.apply(cases) if form.is_valid() else cases.none()
-    page = page_of(request, cases.select_related("township", "unit", "investigator"))
+    page = page_of(
+        request, cases.select_related("township", "unit", "investigator"), cap=form.count_cap()
+    )
     today = timezone.localdate()
     rows = [(case, case.overdue_flags(today)) for case in page]
     return render(

@@ -23,25 +23,33 @@ COUNT_CAP = 10_000
 class CappedPaginator(Paginator):
     capped = False
 
+    def __init__(self, object_list, per_page, cap=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
     @cached_property
     def count(self):
-        if not isinstance(self.object_list, QuerySet):
+        # A list that counts itself up to its own cap (casework.word_search.Matches: a search).
+        counter = getattr(self.object_list, "count_up_to", None)
+        if counter is None and not isinstance(self.object_list, QuerySet):
             return super().count
+        cap = self.cap or getattr(self.object_list, "count_cap", COUNT_CAP)
         # COUNT over a LIMITed subquery; without the order, which a count does not need (an
         # ordering by an annotation breaks the subquery on PostgreSQL).
-        n = self.object_list.order_by()[: COUNT_CAP + 1].count()
-        self.capped = n > COUNT_CAP
-        return min(n, COUNT_CAP)
+        n = counter(cap + 1) if counter else self.object_list.order_by()[: cap + 1].count()
+        self.capped = n > cap
+        return min(n, cap)
 
 
-def page_of(request, queryset, size=PAGE_SIZE):
-    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
+def page_of(request, queryset, size=PAGE_SIZE, *, cap=None):
+    """A page of `queryset`, counted up to `cap` (COUNT_CAP by default)."""
+    return CappedPaginator(queryset, size, cap=cap).get_page(request.GET.get("page"))
 
 
-def page_of_ids(request, ids, rows):
+def page_of_ids(request, ids, rows, *, cap=None):
     """Sort and page the bare ids (``ids``: a values_list of pks, ordered on an index), then read
     only the page's rows from ``rows`` (with its joins): joining first sorted the whole set."""
-    page = page_of(request, ids)
+    page = page_of(request, ids, cap=cap)
     by_pk = rows.order_by().in_bulk(list(page))
     page.object_list = [by_pk[pk] for pk in page]
     return page

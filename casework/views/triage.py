@@ -51,11 +51,14 @@ def queue(request):
     # received_at); only the page's 50 are then read whole, with township and case. Every
     # status at once: newest first (index: received_at).
     if form.chosen_status() == finding.ALL:
-        ids = reports.order_by("-received_at", "pk")
+        order = ("-received_at", "pk")
     else:
-        ids = reports.order_by("acceptance_due", "received_at")
+        order = ("acceptance_due", "received_at")
     page = page_of_ids(
-        request, ids.values_list("pk", flat=True), Report.objects.select_related("township", "case")
+        request,
+        form.ids(reports, order),
+        Report.objects.select_related("township", "case"),
+        cap=form.count_cap(),
     )
     # Attachments counted for the page's rows only: a Count() annotation grouped the whole
     # filtered set (and the paginator's COUNT wrapped that GROUP BY).
