@@ -34,17 +34,36 @@ class CappedPaginator(Paginator):
         return min(n, COUNT_CAP)
 
 
-def page_of(request, queryset, size=PAGE_SIZE):
-    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
+def page_of(request, queryset, size=PAGE_SIZE, *, rows=None):
+    """The requested page of ``queryset``; with ``rows``, read as IdsFirstPaginator does."""
+    paginator = (
+        CappedPaginator(queryset, size) if rows is None else IdsFirstPaginator(queryset, size, rows)
+    )
+    return paginator.get_page(request.GET.get("page"))
+
+
+class IdsFirstPaginator(CappedPaginator):
+    """Pages ``object_list`` (the bare rows, ordered on an index) but reads each page's rows
+    from ``rows`` (with its joins) in the same query: ``WHERE pk IN (the page's ids, LIMITed)``,
+    ordered again. Joining before the LIMIT sorted (or joined) the whole set first."""
+
+    def __init__(self, object_list, per_page, rows):
+        super().__init__(object_list, per_page)
+        self.rows = rows
+
+    def _get_page(self, object_list, number, paginator):
+        # object_list: Paginator.page's slice of the bare rows, not yet read.
+        ids = object_list.values("pk")
+        rows = self.rows.filter(pk__in=ids)
+        if ordering := object_list.query.order_by:
+            rows = rows.order_by(*ordering)
+        return super()._get_page(list(rows), number, paginator)
 
 
 def page_of_ids(request, ids, rows):
-    """Sort and page the bare ids (``ids``: a values_list of pks, ordered on an index), then read
-    only the page's rows from ``rows`` (with its joins): joining first sorted the whole set."""
-    page = page_of(request, ids)
-    by_pk = rows.order_by().in_bulk(list(page))
-    page.object_list = [by_pk[pk] for pk in page]
-    return page
+    """Sort and page the bare rows (``ids``: a queryset ordered on an index), then read the
+    page's rows from ``rows`` (with its joins), in one query (IdsFirstPaginator)."""
+    return page_of(request, ids, rows=rows)
 
 
 def query_without_page(request) -> str:

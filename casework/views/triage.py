@@ -48,15 +48,13 @@ def queue(request):
     reports = access.reports_for(request.user)
     reports = form.apply(reports) if form.is_valid() else reports.none()
     # Sorted and paged on the bare rows (index: township, status, acceptance_due,
-    # received_at); only the page's 50 are then read whole, with township and case. Every
-    # status at once: newest first (index: received_at).
+    # received_at); only the page's 50 are then read whole, with township and case, in the
+    # same query. Every status at once: newest first (index: received_at).
     if form.chosen_status() == finding.ALL:
         ids = reports.order_by("-received_at", "pk")
     else:
         ids = reports.order_by("acceptance_due", "received_at")
-    page = page_of_ids(
-        request, ids.values_list("pk", flat=True), Report.objects.select_related("township", "case")
-    )
+    page = page_of_ids(request, ids, Report.objects.select_related("township", "case"))
     # Attachments counted for the page's rows only: a Count() annotation grouped the whole
     # filtered set (and the paginator's COUNT wrapped that GROUP BY).
     counts = dict(

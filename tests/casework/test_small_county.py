@@ -23,7 +23,7 @@ from org.models import County, Township, Unit
 from org.scope import township_ids
 from tipline.models import Category
 
-from .conftest import verified_client
+from .conftest import ids_subquery, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,8 @@ def bulk_cases(township, opener, n, prefix, **fields):
 
 
 def case_sql(queries):
-    return [q for q in queries if 'FROM "casework_case"' in q]
+    """The queries over cases; a page read ids first as its bare rows' query (ids_subquery)."""
+    return [ids_subquery(q) for q in queries if 'FROM "casework_case"' in q]
 
 
 def test_lists_name_the_county_townships_and_read_no_township_row(
@@ -81,12 +82,11 @@ def test_lists_name_the_county_townships_and_read_no_township_row(
         over_cases = case_sql(queries)
         assert over_cases, url
         for sql in over_cases:
-            named = re.search(r'"casework_case"\."township_id" IN \(([\d, ]+)\)', sql)
+            named = re.search(r'(?:"casework_case"|U0)\."township_id" IN \(([\d, ]+)\)', sql)
             assert named and sorted(int(i) for i in named.group(1).split(",")) == ids, sql
             assert '"org_township" U0' not in sql  # no subquery over the townships
-        if url == "/staff/cases/files/":
-            # The county's township ids came with the signed-in user.
-            assert not [q for q in queries if q.startswith('SELECT "org_township"')]
+        # The county's townships (ids and names) came with the signed-in user.
+        assert not [q for q in queries if q.startswith('SELECT "org_township"')], url
     # The scope holds: the other county's cases are nowhere.
     response = client.get("/staff/cases/?state=all")
     assert {c.number for c in response.context["page"]} == {"ZS-00000", "ZS-00001", "ZS-00002"}
@@ -101,7 +101,7 @@ def test_township_staff_filter_on_their_township_alone(client, cast, township, b
         response = client.get("/staff/cases/?state=all")
     assert [c.township_id for c in response.context["page"]] == [township.pk] * 2
     for sql in case_sql([q["sql"] for q in ctx.captured_queries]):
-        assert f'"casework_case"."township_id" IN ({township.pk})' in sql
+        assert re.search(rf'(?:"casework_case"|U0)\."township_id" IN \({township.pk}\)', sql)
 
 
 def test_a_superuser_sees_every_township_without_a_filter(client, cast, township, big_township):
@@ -159,7 +159,7 @@ def list_query(client, url):
         client.get(url)
     (sql,) = [q["sql"] for q in ctx.captured_queries if 'FROM "casework_case"' in q["sql"]
               and "LIMIT" in q["sql"] and "COUNT(" not in q["sql"]]  # fmt: skip
-    return sql
+    return ids_subquery(sql)
 
 
 @postgres_only
@@ -212,5 +212,5 @@ def test_a_township_list_is_read_in_order_from_its_index(client, cast, township)
     for url, index in indexes.items():
         client.get(url)
         plan = explain(list_query(client, url))
-        assert f"Index Scan using {index} on casework_case" in plan, plan
+        assert re.search(f"Index (Only )?Scan using {index} on casework_case", plan), plan
         assert "Sort" not in plan, plan
