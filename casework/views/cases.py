@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from org.scope import OutOfScope
+from org.scope import OutOfScope, township_ids
 from tipline.models import Report, ReporterIdentity
 
 from .. import access, audit, casefile, finding, panels, rules, services, steps
@@ -29,10 +29,15 @@ def case_list(request):
     form = finding.CaseSearchForm(request.GET, user=request.user)
     cases = access.cases_for(request.user)
     cases = form.apply(cases) if form.is_valid() else cases.none()
-    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes); the page's 50
-    # are joined to township, unit and investigator in the same query, after the LIMIT.
+    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes), a county's
+    # merged from each of its townships' own first rows; the page's 50 are joined to township,
+    # unit and investigator in the same query, after the LIMIT.
+    chosen = form.cleaned_data.get("township") if form.is_valid() else None
     page = page_of_ids(
-        request, cases, Case.objects.select_related("township", "unit", "investigator")
+        request,
+        cases,
+        Case.objects.select_related("township", "unit", "investigator"),
+        townships=[chosen.pk] if chosen else township_ids(request.user),
     )
     today = timezone.localdate()
     rows = [(case, case.overdue_flags(today)) for case in page]

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import F, OrderBy, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.utils.functional import cached_property
 
@@ -34,36 +36,99 @@ class CappedPaginator(Paginator):
         return min(n, COUNT_CAP)
 
 
-def page_of(request, queryset, size=PAGE_SIZE, *, rows=None):
-    """The requested page of ``queryset``; with ``rows``, read as IdsFirstPaginator does."""
-    paginator = (
-        CappedPaginator(queryset, size) if rows is None else IdsFirstPaginator(queryset, size, rows)
-    )
-    return paginator.get_page(request.GET.get("page"))
+# A list of at most this many townships' rows (a county's) is merged from each township's own
+# first rows (IdsFirstPaginator); a superuser's, every township, is read in one piece.
+MERGE_TOWNSHIPS = 40
+
+
+def _order_columns(ordering) -> list | None:
+    """The columns of ``ordering`` (names, "-names", F(...).asc()/.desc()) as the same ordering
+    over a values() query's columns; None for anything else (an expression)."""
+    out = []
+    for item in ordering:
+        if isinstance(item, str):
+            desc, name = item.startswith("-"), item.lstrip("-")
+            out.append((name, desc, None))
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            out.append((item.expression.name, item.descending, item.nulls_last or None))
+        else:
+            return None
+    return [("id" if name == "pk" else name, desc, nulls_last) for name, desc, nulls_last in out]
 
 
 class IdsFirstPaginator(CappedPaginator):
     """Pages ``object_list`` (the bare rows, ordered on an index) but reads each page's rows
     from ``rows`` (with its joins) in the same query: ``WHERE pk IN (the page's ids, LIMITed)``,
-    ordered again. Joining before the LIMIT sorted (or joined) the whole set first."""
+    ordered again. Joining before the LIMIT sorted (or joined) the whole set first.
 
-    def __init__(self, object_list, per_page, rows):
+    With ``townships`` (the ids the rows are limited to, two or more), the page's ids are the
+    merge of each township's own first rows: ``(… township 1 … LIMIT top) UNION ALL (…
+    township 2 …)``, ordered, then the page cut from it. A township's rows come out of its own
+    index in the list's order; the townships together would be read whole and sorted (an index
+    on (township, …) gives one township's order, not a county's)."""
+
+    def __init__(self, object_list, per_page, rows, townships=None):
         super().__init__(object_list, per_page)
         self.rows = rows
+        self.townships = townships
 
-    def _get_page(self, object_list, number, paginator):
-        # object_list: Paginator.page's slice of the bare rows, not yet read.
-        ids = object_list.values("pk")
-        rows = self.rows.filter(pk__in=ids)
-        if ordering := object_list.query.order_by:
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if top <= bottom:
+            return self._get_page([], number, self)  # nothing to read
+        rows = self.rows.filter(pk__in=self._ids(bottom, top))
+        if ordering := self.object_list.query.order_by:
             rows = rows.order_by(*ordering)
-        return super()._get_page(list(rows), number, paginator)
+        return self._get_page(list(rows), number, self)
+
+    def _ids(self, bottom, top):
+        ids = self.object_list
+        ordering = ids.query.order_by or ids.model._meta.ordering
+        columns = _order_columns(ordering)
+        townships = self.townships or []
+        mergeable = connections[ids.db].features.supports_slicing_ordering_in_compound
+        if columns is None or not mergeable or not 1 < len(townships) <= MERGE_TOWNSHIPS:
+            return ids.values("pk")[bottom:top]
+        names = ["id", *(name for name, _desc, _nulls in columns if name != "id")]
+        parts = [
+            ids.filter(township_id=pk).order_by(*ordering).values(*names)[:top] for pk in townships
+        ]
+        merged = (
+            parts[0]
+            .union(*parts[1:], all=True)
+            .order_by(
+                *(
+                    F(name).desc(nulls_last=nulls_last)
+                    if desc
+                    else F(name).asc(nulls_last=nulls_last)
+                    for name, desc, nulls_last in columns
+                )
+            )[bottom:top]
+        )
+        # Django's own SQL and its parameters, kept apart; a union cannot be narrowed to its
+        # first column with values() (its ORDER BY names the others).
+        sql, params = merged.query.sql_with_params()
+        return RawSQL(f'SELECT "id" FROM ({sql}) AS "page"', params)  # noqa: S608, S611
 
 
-def page_of_ids(request, ids, rows):
+def page_of(request, queryset, size=PAGE_SIZE, *, rows=None, townships=None):
+    """The requested page of ``queryset``; with ``rows``, read as IdsFirstPaginator does."""
+    if rows is None:
+        paginator = CappedPaginator(queryset, size)
+    else:
+        paginator = IdsFirstPaginator(queryset, size, rows, townships)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def page_of_ids(request, ids, rows, townships=None):
     """Sort and page the bare rows (``ids``: a queryset ordered on an index), then read the
-    page's rows from ``rows`` (with its joins), in one query (IdsFirstPaginator)."""
-    return page_of(request, ids, rows=rows)
+    page's rows from ``rows`` (with its joins), in one query (IdsFirstPaginator); ``townships``:
+    the townships the rows are limited to, merged township by township."""
+    return page_of(request, ids, rows=rows, townships=townships)
 
 
 def query_without_page(request) -> str:

@@ -137,7 +137,9 @@ def investigating_case(case, cast, units):
 
 def ids_subquery(sql: str) -> str:
     """The bare rows' query of a list page read ids first (casework.views.common
-    IdsFirstPaginator: ``WHERE pk IN (SELECT U0.id … LIMIT n)``, joined after), or ``sql``
-    itself when it has none."""
-    inner = re.search(r'IN \((SELECT U0\."id" .*? LIMIT \d+(?: OFFSET \d+)?)\)', sql)
+    IdsFirstPaginator: ``WHERE pk IN (SELECT U0.id … LIMIT n)``, or a county's townships merged:
+    ``IN (SELECT "id" FROM ((… LIMIT n) UNION ALL (…) … LIMIT n) AS "page")``, joined after),
+    or ``sql`` itself when it has none."""
+    merged = re.search(r'IN \((SELECT "id" FROM \(.*\) AS "page")\)', sql)
+    inner = merged or re.search(r'IN \((SELECT U0\."id" .*? LIMIT \d+(?: OFFSET \d+)?)\)', sql)
     return inner.group(1) if inner else sql
