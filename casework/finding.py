@@ -30,6 +30,7 @@ from tipline.models import Report
 from . import access, worklists
 from .models import Case, IdentityRequest
 from .states import State
+from .widgets import QuickSelect
 
 MAX_WORDS = 5
 NOBODY = "none"  # ?person=none: no investigator yet
@@ -93,7 +94,10 @@ class ScopedSearchForm(forms.Form):
         max_length=100,
         help_text=_("The whole case number, or the call or letter number."),
     )
-    township = forms.TypedChoiceField(label=_("Township"), coerce=int, required=False)
+    # QuickSelect: a province user is offered every township, a list of hundreds.
+    township = forms.TypedChoiceField(
+        label=_("Township"), coerce=int, required=False, widget=QuickSelect
+    )
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
@@ -223,7 +227,7 @@ class CaseSearchForm(ListSearchForm):
         choices=[("", _("Open cases")), (ALL, _("All")), *State.choices],
     )
     work = forms.ChoiceField(label=_("Your work"), required=False)
-    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False)
+    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False, widget=QuickSelect)
     field_order = ["state", "work", "number", "words", "township", "person", "since", "until"]
 
     def __init__(self, data, **kwargs):

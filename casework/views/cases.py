@@ -22,6 +22,14 @@ from ..models import AuditEntry, Case, CaseDocument, DocumentType
 from .common import attempt, file_response, form_errors, page_of, page_of_ids, query_without_page
 
 
+def _by_state_only(form) -> bool:
+    """The search asks for a state (or the open cases) and nothing else: each township's cases
+    then come out of its list index in the list's order, and a county's list is merged from
+    its townships' first rows (IdsFirstPaginator). Any other filter (words, a number, a person,
+    dates, a card) may leave few rows of many, better found first and sorted."""
+    return form.is_valid() and not any(v for k, v in form.cleaned_data.items() if k != "state")
+
+
 @perm_required(access.READ_CASES)
 def case_list(request):
     """Open cases by default, searched and filtered by casework.finding (?work= is a home
@@ -29,15 +37,13 @@ def case_list(request):
     form = finding.CaseSearchForm(request.GET, user=request.user)
     cases = access.cases_for(request.user)
     cases = form.apply(cases) if form.is_valid() else cases.none()
-    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes), a county's
-    # merged from each of its townships' own first rows; the page's 50 are joined to township,
-    # unit and investigator in the same query, after the LIMIT.
-    chosen = form.cleaned_data.get("township") if form.is_valid() else None
+    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes); the page's 50
+    # are joined to township, unit and investigator in the same query, after the LIMIT.
     page = page_of_ids(
         request,
         cases,
         Case.objects.select_related("township", "unit", "investigator"),
-        townships=[chosen.pk] if chosen else township_ids(request.user),
+        townships=township_ids(request.user) if _by_state_only(form) else None,
     )
     today = timezone.localdate()
     rows = [(case, case.overdue_flags(today)) for case in page]
