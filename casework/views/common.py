@@ -16,14 +16,25 @@ from ..errors import ServiceError
 PAGE_SIZE = 50
 
 
-# A list counts at most this many rows: a county's or a province's full COUNT over hundreds of
-# thousands of rows took most of a second; past it the pager says "more than" and filters
-# narrow the list.
-COUNT_CAP = 10_000
+# A list counts at most this many rows (or as many as the page asked for needs, and one page
+# more): a county's or a province's full COUNT over hundreds of thousands of rows took most of a
+# second, and at a million reports even 10,000 rows took 20-90 ms (each row's heap page read to
+# see whether it is live). Past it the pager says "more than" and its Next link leads on.
+COUNT_CAP = 1_000
 
 
 class CappedPaginator(Paginator):
+    """Counts at most ``COUNT_CAP`` rows, or up to the page after the one ``asked`` for when
+    that lies further: every page stays reachable through the Next link, and a deep page costs
+    what reading that deep costs anyway."""
+
     capped = False
+
+    def __init__(self, object_list, per_page, *, asked=1):
+        super().__init__(object_list, per_page)
+        self.cap = COUNT_CAP
+        if asked * per_page >= COUNT_CAP:
+            self.cap = (asked + 1) * per_page
 
     @cached_property
     def count(self):
@@ -31,9 +42,9 @@ class CappedPaginator(Paginator):
             return super().count
         # COUNT over a LIMITed subquery; without the order, which a count does not need (an
         # ordering by an annotation breaks the subquery on PostgreSQL).
-        n = self.object_list.order_by()[: COUNT_CAP + 1].count()
-        self.capped = n > COUNT_CAP
-        return min(n, COUNT_CAP)
+        n = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = n > self.cap
+        return min(n, self.cap)
 
 
 # A list of at most this many townships' rows (a county's) is merged from each township's own
@@ -67,8 +78,8 @@ class IdsFirstPaginator(CappedPaginator):
     index in the list's order; the townships together would be read whole and sorted (an index
     on (township, …) gives one township's order, not a county's)."""
 
-    def __init__(self, object_list, per_page, rows, townships=None):
-        super().__init__(object_list, per_page)
+    def __init__(self, object_list, per_page, rows, townships=None, *, asked=1):
+        super().__init__(object_list, per_page, asked=asked)
         self.rows = rows
         self.townships = townships
 
@@ -115,12 +126,19 @@ class IdsFirstPaginator(CappedPaginator):
         return RawSQL(f'SELECT "id" FROM ({sql}) AS "page"', params)  # noqa: S608, S611
 
 
+def _asked(value) -> int:
+    """The page number asked for, 1 for anything that is not one (as Paginator.get_page)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 1
+
+
 def page_of(request, queryset, size=PAGE_SIZE, *, rows=None, townships=None):
     """The requested page of ``queryset``; with ``rows``, read as IdsFirstPaginator does."""
+    asked = _asked(request.GET.get("page"))
     if rows is None:
-        paginator = CappedPaginator(queryset, size)
+        paginator = CappedPaginator(queryset, size, asked=asked)
     else:
-        paginator = IdsFirstPaginator(queryset, size, rows, townships)
+        paginator = IdsFirstPaginator(queryset, size, rows, townships, asked=asked)
     return paginator.get_page(request.GET.get("page"))
 
 
