@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from org.scope import OutOfScope, township_ids
+from org.scope import OutOfScope
 from tipline.models import Report, ReporterIdentity
 
 from .. import access, audit, casefile, finding, panels, rules, services, steps
@@ -37,13 +37,15 @@ def case_list(request):
     form = finding.CaseSearchForm(request.GET, user=request.user)
     cases = access.cases_for(request.user)
     cases = form.apply(cases) if form.is_valid() else cases.none()
-    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes); the page's 50
-    # are joined to township, unit and investigator in the same query, after the LIMIT.
+    # Sorted and paged on the bare cases (Meta.ordering, on the list indexes), a county's
+    # township by township when only a state is asked for; the page's 50 are joined to
+    # township, unit and investigator in the same query, after the LIMIT.
+    by_township = access.cases_by_township(request.user) if _by_state_only(form) else []
     page = page_of_ids(
         request,
         cases,
         Case.objects.select_related("township", "unit", "investigator"),
-        townships=township_ids(request.user) if _by_state_only(form) else None,
+        parts=[form.apply(c) for c in by_township],
     )
     today = timezone.localdate()
     rows = [(case, case.overdue_flags(today)) for case in page]

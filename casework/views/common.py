@@ -47,8 +47,8 @@ class CappedPaginator(Paginator):
         return min(n, self.cap)
 
 
-# A list of at most this many townships' rows (a county's) is merged from each township's own
-# first rows (IdsFirstPaginator); a superuser's, every township, is read in one piece.
+# A list split into at most this many townships (a county's) is merged from each township's own
+# first rows (IdsFirstPaginator).
 MERGE_TOWNSHIPS = 40
 
 
@@ -72,16 +72,17 @@ class IdsFirstPaginator(CappedPaginator):
     from ``rows`` (with its joins) in the same query: ``WHERE pk IN (the page's ids, LIMITed)``,
     ordered again. Joining before the LIMIT sorted (or joined) the whole set first.
 
-    With ``townships`` (the ids the rows are limited to, two or more), the page's ids are the
-    merge of each township's own first rows: ``(… township 1 … LIMIT top) UNION ALL (…
-    township 2 …)``, ordered, then the page cut from it. A township's rows come out of its own
-    index in the list's order; the townships together would be read whole and sorted (an index
-    on (township, …) gives one township's order, not a county's)."""
+    With ``parts`` (``object_list`` split by township: one queryset per township, two or
+    more), the page's ids are the merge of each township's own first rows: ``(… township 1 …
+    LIMIT top) UNION ALL (… township 2 …)``, ordered, then the page cut from it; the count
+    walks the same way. A township's rows come out of its own index in the list's order; the
+    townships together would be read whole and sorted (an index on (township, …) gives one
+    township's order, not a county's)."""
 
-    def __init__(self, object_list, per_page, rows, townships=None, *, asked=1):
+    def __init__(self, object_list, per_page, rows, parts=None, *, asked=1):
         super().__init__(object_list, per_page, asked=asked)
         self.rows = rows
-        self.townships = townships
+        self.parts = parts or []
 
     def page(self, number):
         number = self.validate_number(number)
@@ -96,19 +97,39 @@ class IdsFirstPaginator(CappedPaginator):
             rows = rows.order_by(*ordering)
         return self._get_page(list(rows), number, self)
 
+    @cached_property
+    def count(self):
+        merged = self._merged(self.cap + 1)
+        if merged is None:
+            return super().count
+        # Counted along the same per-township walks as the page (the first cap+1 rows in the
+        # list's order): a bitmap over the county's rows visited every heap page they lie on.
+        n = merged[: self.cap + 1].count()
+        self.capped = n > self.cap
+        return min(n, self.cap)
+
     def _ids(self, bottom, top):
+        merged = self._merged(top)
+        if merged is None:
+            return self.object_list.values("pk")[bottom:top]
+        # Django's own SQL and its parameters, kept apart; a union cannot be narrowed to its
+        # first column with values() (its ORDER BY names the others).
+        sql, params = merged[bottom:top].query.sql_with_params()
+        return RawSQL(f'SELECT "id" FROM ({sql}) AS "page"', params)  # noqa: S608, S611
+
+    def _merged(self, top):
+        """Each township's first ``top`` rows (id and the ordering's columns), merged in the
+        list's order; None where the list is read in one piece (one township, a superuser's
+        every township, an ordering by an expression, SQLite: no LIMIT inside a UNION)."""
         ids = self.object_list
         ordering = ids.query.order_by or ids.model._meta.ordering
         columns = _order_columns(ordering)
-        townships = self.townships or []
         mergeable = connections[ids.db].features.supports_slicing_ordering_in_compound
-        if columns is None or not mergeable or not 1 < len(townships) <= MERGE_TOWNSHIPS:
-            return ids.values("pk")[bottom:top]
+        if columns is None or not mergeable or not 1 < len(self.parts) <= MERGE_TOWNSHIPS:
+            return None
         names = ["id", *(name for name, _desc, _nulls in columns if name != "id")]
-        parts = [
-            ids.filter(township_id=pk).order_by(*ordering).values(*names)[:top] for pk in townships
-        ]
-        merged = (
+        parts = [part.order_by(*ordering).values(*names)[:top] for part in self.parts]
+        return (
             parts[0]
             .union(*parts[1:], all=True)
             .order_by(
@@ -118,12 +139,8 @@ class IdsFirstPaginator(CappedPaginator):
                     else F(name).asc(nulls_last=nulls_last)
                     for name, desc, nulls_last in columns
                 )
-            )[bottom:top]
+            )
         )
-        # Django's own SQL and its parameters, kept apart; a union cannot be narrowed to its
-        # first column with values() (its ORDER BY names the others).
-        sql, params = merged.query.sql_with_params()
-        return RawSQL(f'SELECT "id" FROM ({sql}) AS "page"', params)  # noqa: S608, S611
 
 
 def _asked(value) -> int:
@@ -132,21 +149,21 @@ def _asked(value) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 1
 
 
-def page_of(request, queryset, size=PAGE_SIZE, *, rows=None, townships=None):
+def page_of(request, queryset, size=PAGE_SIZE, *, rows=None, parts=None):
     """The requested page of ``queryset``; with ``rows``, read as IdsFirstPaginator does."""
     asked = _asked(request.GET.get("page"))
     if rows is None:
         paginator = CappedPaginator(queryset, size, asked=asked)
     else:
-        paginator = IdsFirstPaginator(queryset, size, rows, townships, asked=asked)
+        paginator = IdsFirstPaginator(queryset, size, rows, parts, asked=asked)
     return paginator.get_page(request.GET.get("page"))
 
 
-def page_of_ids(request, ids, rows, townships=None):
+def page_of_ids(request, ids, rows, parts=None):
     """Sort and page the bare rows (``ids``: a queryset ordered on an index), then read the
-    page's rows from ``rows`` (with its joins), in one query (IdsFirstPaginator); ``townships``:
-    the townships the rows are limited to, merged township by township."""
-    return page_of(request, ids, rows=rows, townships=townships)
+    page's rows from ``rows`` (with its joins), in one query (IdsFirstPaginator); ``parts``:
+    ``ids`` split by township, merged township by township."""
+    return page_of(request, ids, rows=rows, parts=parts)
 
 
 def query_without_page(request) -> str:
