@@ -244,7 +244,7 @@ class CaseSearchForm(ListSearchForm):
         choices=[("", _("Open cases")), (ALL, _("All")), *State.choices],
     )
     work = forms.ChoiceField(label=_("Your work"), required=False)
-    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False)
+    person = forms.ChoiceField(label=_("Investigator (承办人)"), required=False, widget=QuickSelect)
     field_order = ["state", "work", "number", "words", "township", "person", "since", "until"]
 
     def __init__(self, data, **kwargs):

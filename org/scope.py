@@ -32,21 +32,20 @@ def townships_for(user):
 
 def township_list(user) -> list:
     """townships_for(user) as a list, by name. A township's own staff get theirs from their
-    unit, read with the user (org.auth_backend): no query. Others' are read once per user
-    object (one query per request: the signed-in user is read anew for each), so a page that
-    both shows the townships and filters by their ids (township_ids) asks once."""
+    unit, a county's staff their county's townships, both read with the user
+    (org.auth_backend): no query. Others' (a superuser's, a user not signed in through the
+    backend) are read once per user object (one query per request: the signed-in user is read
+    anew for each), so a page that both shows the townships and filters by their ids
+    (township_ids) asks once."""
     profile = getattr(user, "staff_profile", None)
-    if (
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and not user.is_superuser
-        and profile is not None
-        and profile.unit.township_id is not None
-    ):
-        return [profile.unit.township]
     if user is None or not user.is_authenticated or not user.is_active:
         return []
+    if not user.is_superuser and profile is not None:
+        if profile.unit.township_id is not None:
+            return [profile.unit.township]
+        joined = getattr(user, COUNTY_TOWNSHIPS, None)
+        if joined is not None and joined[0] == profile.unit_id:
+            return joined[1]
     # Keyed by what decides the scope, so a user moved to another unit is read again.
     key = (user.is_superuser, profile.unit_id if profile is not None else None)
     cached = getattr(user, "_township_list", None)
@@ -71,10 +70,6 @@ def township_ids(user) -> list[int] | None:
     profile = getattr(user, "staff_profile", None)
     if profile is not None and profile.unit.township_id is not None:
         return [profile.unit.township_id]
-    joined = getattr(user, COUNTY_TOWNSHIPS, None)
-    if profile is not None and joined is not None and joined[0] == profile.unit_id:
-        # Read with the signed-in user (org.auth_backend): no query.
-        return joined[1]
     return [t.pk for t in township_list(user)]
 
 

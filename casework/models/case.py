@@ -103,6 +103,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["township", "state", "next_due", "id"], name="case_township_state_list_idx"
             ),
+            # The open cases (every state but archived: the list's default) of a township, in
+            # its order: about a tenth of the cases, so a township's first open cases and a
+            # county's count of them read no archived row (a filter on state in the scan above
+            # read every case of each township).
+            models.Index(
+                fields=["township", "next_due", "id"],
+                condition=~models.Q(state=State.ARCHIVED),
+                name="case_township_open_list_idx",
+            ),
             # The file-scores page: incomplete files first, a county (all townships) or one
             # township at a time.
             models.Index(fields=["-missing_documents", "number"], name="case_file_score_idx"),

@@ -48,8 +48,8 @@ def queue(request):
     reports = access.reports_for(request.user)
     reports = form.apply(reports) if form.is_valid() else reports.none()
     # Sorted and paged on the bare rows (index: township, status, acceptance_due,
-    # received_at); only the page's 50 are then read whole, with township and case. Every
-    # status at once: newest first (index: received_at).
+    # received_at); only the page's 50 are then read whole, with township and case, in the
+    # same query. Every status at once: newest first (index: received_at).
     if form.chosen_status() == finding.ALL:
         order = ("-received_at", "pk")
     else:

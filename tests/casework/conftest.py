@@ -1,5 +1,7 @@
 """A small named cast for casework tests, made through the same services the app uses."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -131,3 +133,13 @@ def investigating_case(case, cast, units):
         case.pk, cast["supervisor"], unit_id=units["zs_fp"].pk, investigator=cast["investigator"]
     )
     return services.start_investigation(case.pk, cast["investigator"])
+
+
+def ids_subquery(sql: str) -> str:
+    """The bare rows' query of a list page read ids first (casework.views.common
+    IdsFirstPaginator: ``WHERE pk IN (SELECT U0.id … LIMIT n)``, or a county's townships merged:
+    ``IN (SELECT "id" FROM ((… LIMIT n) UNION ALL (…) … LIMIT n) AS "page")``, joined after),
+    or ``sql`` itself when it has none."""
+    merged = re.search(r'IN \((SELECT "id" FROM \(.*\) AS "page")\)', sql)
+    inner = merged or re.search(r'IN \((SELECT U0\."id" .*? LIMIT \d+(?: OFFSET \d+)?)\)', sql)
+    return inner.group(1) if inner else sql

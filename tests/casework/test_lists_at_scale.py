@@ -12,7 +12,7 @@ from casework import audit, identity
 from casework.models import AuditEntry, IdentityRequest
 from casework.views.common import PAGE_SIZE
 
-from .conftest import new_report
+from .conftest import ids_subquery, new_report
 from .test_query_counts import REASON, report_with_identity
 
 pytestmark = pytest.mark.django_db
@@ -133,8 +133,12 @@ def test_identity_request_takes_its_reports_township(login, cast, township, othe
     response, queries = sql_of(login(cast["investigator"]), "/staff/identity/")
     assert [r.pk for r in response.context["page"]] == [mine.pk]
     # The query that sorts and pages the requests filters on their own township.
-    listing = [q for q in queries if 'FROM "casework_identityrequest"' in q and "LIMIT" in q]
-    assert listing and all('"casework_identityrequest"."township_id" IN' in q for q in listing)
+    listing = [
+        ids_subquery(q) for q in queries if 'FROM "casework_identityrequest"' in q and "LIMIT" in q
+    ]
+    assert listing and all(
+        re.search(r'(U0|"casework_identityrequest")\."township_id" IN', q) for q in listing
+    )
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -156,8 +160,10 @@ def test_search_stays_in_scope_pages_and_caps_its_count(
     with django_assert_max_num_queries(12):
         response, queries = sql_of(client, "/staff/reports/?status=all&words=胎儿")
     assert [r.pk for r in response.context["page"]] == [mine.pk]
-    over_reports = [q for q in queries if 'FROM "tipline_report"' in q and "LIKE" in q]
-    assert len(over_reports) == 2  # the count and the page's ids
+    over_reports = [
+        ids_subquery(q) for q in queries if 'FROM "tipline_report"' in q and "LIKE" in q
+    ]
+    assert len(over_reports) == 2  # the count and the page's ids (its rows read with them)
     for sql in over_reports:
-        assert '"tipline_report"."township_id" IN' in sql and "LIMIT" in sql
+        assert re.search(r'(U0|"tipline_report")\."township_id" IN', sql) and "LIMIT" in sql
         assert "casework_case" not in sql
