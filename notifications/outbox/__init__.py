@@ -5,6 +5,13 @@ package imports no layer above org. The event row commits or rolls back with the
 the commit it is handed to Celery by task name (the tasks read every layer and are not imported
 here). A broker that fails then is logged, never raised into the request: the event stays in
 the table, and the sweep (``manage.py send_outbox``, every minute from beat) takes it.
+
+Nothing is written after the publish: a mark "handed over" would be a second commit, with its
+own WAL flush, on every report. The sweep takes every event nobody processed yet, whether or
+not the broker holds its task too; processing is once-only whoever does it (a row lock and
+keyed deliveries: notifications.delivery), so the worker and the sweep never send one notice
+twice, and an event reaches a worker within milliseconds through the broker, or within a
+minute through the sweep when the broker refused or lost it.
 """
 
 import json
@@ -15,7 +22,6 @@ from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ..models import Event
 from .kinds import (
@@ -93,14 +99,11 @@ def record(kind: str, obj=None, *, township_id=None, key: str | None = None, **d
 
 
 def hand_over(event_id: int) -> None:
-    """Give the event to the broker (or, without one, process it here and now). Never raises."""
+    """Give the event to the broker (or, without one, process it here and now). Never raises,
+    and writes nothing: an event the broker refused waits in the outbox for the next sweep."""
     try:
         current_app.tasks[PROCESS_TASK].apply_async(
             args=[event_id], queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
         )
-        if not current_app.conf.task_always_eager:
-            Event.objects.filter(pk=event_id, handed_over_at__isnull=True).update(
-                handed_over_at=timezone.now()
-            )
     except Exception:
         log.exception("notification not handed over", extra={"event": event_id})
