@@ -52,6 +52,8 @@ __all__ = [
     "each_event",
     "get",
     "hand_over",
+    "hand_over_on_commit",
+    "new",
     "object_left",
     "record",
     "register",
@@ -72,30 +74,41 @@ def record(kind: str, obj=None, *, township_id=None, key: str | None = None, **d
     With ``key``, an event already recorded under that key makes this a no-op (returns None):
     a reminder per deadline and stage, a digest per person and day.
     """
-    get(kind)  # refuse a kind nobody registered
-    if township_id is None and obj is not None:
-        township_id = getattr(obj, "township_id", None)
-    fields = {
-        "kind": kind,
-        "object_type": obj._meta.label_lower if obj is not None else "",
-        "object_id": str(obj.pk) if obj is not None else "",
-        "township_id": township_id,
-        # Round-trip through JSON: dates and UUIDs are stored as the strings tasks will read.
-        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
-        "key": key,
-    }
+    event = new(kind, obj, township_id=township_id, key=key, **data)
     if key is None:
-        event = Event.objects.create(**fields)
+        event.save(force_insert=True)
     else:
         if Event.objects.filter(key=key).exists():
             return None
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves the caller's work intact
-                event = Event.objects.create(**fields)
+                event.save(force_insert=True)
         except IntegrityError:
             return None
-    transaction.on_commit(partial(hand_over, event.pk), robust=True)
+    hand_over_on_commit(event)
     return event
+
+
+def new(kind: str, obj=None, *, township_id=None, key: str | None = None, **data) -> Event:
+    """The event ``record`` writes, not yet written: for a caller that writes it together with
+    the rows of its change (tipline.together), then calls ``hand_over_on_commit``."""
+    get(kind)  # refuse a kind nobody registered
+    if township_id is None and obj is not None:
+        township_id = getattr(obj, "township_id", None)
+    return Event(
+        kind=kind,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        township_id=township_id,
+        # Round-trip through JSON: dates and UUIDs are stored as the strings tasks will read.
+        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        key=key,
+    )
+
+
+def hand_over_on_commit(event: Event) -> None:
+    """Hand the written event over once its transaction commits (at once outside one)."""
+    transaction.on_commit(partial(hand_over, event.pk), robust=True)
 
 
 def hand_over(event_id: int) -> None:
