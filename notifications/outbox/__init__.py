@@ -24,7 +24,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from ..models import Event
-from . import redis_broker
 from .kinds import (
     EMAIL,
     INBOX,
@@ -114,15 +113,10 @@ def hand_over_on_commit(event: Event) -> None:
 
 def hand_over(event_id: int) -> None:
     """Give the event to the broker (or, without one, process it here and now). Never raises,
-    and writes nothing: an event the broker refused waits in the outbox for the next sweep.
-    A Redis broker gets one LPUSH of Celery's message (redis_broker: a fraction of the CPU of
-    apply_async); any other broker, and eager tasks, go through apply_async."""
-    app = current_app
-    queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or app.conf.task_default_queue
+    and writes nothing: an event the broker refused waits in the outbox for the next sweep."""
     try:
-        if app.conf.task_always_eager or not redis_broker.send(
-            app, PROCESS_TASK, [event_id], queue
-        ):
-            app.tasks[PROCESS_TASK].apply_async(args=[event_id], queue=queue)
+        current_app.tasks[PROCESS_TASK].apply_async(
+            args=[event_id], queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
+        )
     except Exception:
         log.exception("notification not handed over", extra={"event": event_id})
