@@ -458,8 +458,9 @@ if not TIPLINE_SITE_URL.startswith(("http://", "https://")):
 # and shown to administrators (admin → notifications) with a retry action.
 TIPLINE_NOTIFY_MAX_ATTEMPTS = env_int("TIPLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 TIPLINE_NOTIFY_RETRY_SECONDS = env_int("TIPLINE_NOTIFY_RETRY_SECONDS", 60, minimum=1)
-# An event handed to the broker but not processed within this many seconds is processed by the
-# sweep (every minute). Processing is once-only whoever does it, so shorter costs nothing twice.
+# An event no worker processed within this many seconds of being recorded counts as waiting in
+# the deep health check. The sweep (every minute) does not wait for it: it takes every event
+# nobody processed (processing is once-only whoever does it).
 TIPLINE_NOTIFY_HANDOVER_SECONDS = env_int("TIPLINE_NOTIFY_HANDOVER_SECONDS", 60, minimum=10)
 # A sender holds the notice it is sending this long; one killed mid-send is replaced by the sweep
 # after it. Checked below against the slowest send, so a slow sender is never doubled.

@@ -92,7 +92,6 @@ class EventAdmin(ReadOnly):
         "data",
         "key",
         "created_at",
-        "handed_over_at",
         "processed_at",
     )
     readonly_fields = fields

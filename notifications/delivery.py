@@ -3,8 +3,8 @@
 ``process(event_id)`` is what the hand-over task runs: it works out the recipients once (the
 event row is locked and marked processed), writes one delivery per (event, recipient, channel)
 under a unique key, and sends what is due. ``sweep()`` is what ``manage.py send_outbox`` and
-beat run: it processes every event nobody processed (the broker never took it, or no worker
-ran it in time) and sends every delivery whose next attempt is due.
+beat run: it processes every event nobody processed yet (the broker never took it, lost it, or
+no worker has run it yet) and sends every delivery whose next attempt is due.
 
 Sending claims the delivery first (a lease in the row), so two processes never send the same
 notice at the same time; a sender that dies loses its claim when the lease ends. A failed
@@ -46,9 +46,9 @@ def lease() -> timedelta:
 
 
 def handover_grace() -> timedelta:
-    """An event the broker took but no worker processed within this is taken by the sweep
-    (TIPLINE_NOTIFY_HANDOVER_SECONDS). Processing is once-only whoever does it, so a short
-    grace costs at most a little duplicated looking, never a duplicated notice."""
+    """An event no worker processed within this of being recorded counts as waiting in the
+    deep health check (TIPLINE_NOTIFY_HANDOVER_SECONDS): a worker normally takes it within
+    milliseconds. The sweep does not wait for it: it takes every event nobody processed."""
     return timedelta(seconds=settings.TIPLINE_NOTIFY_HANDOVER_SECONDS)
 
 
@@ -293,9 +293,10 @@ def sweep(limit: int = 1000) -> SweepResult:
     the inbox notices whose task is done (settled)."""
     now = timezone.now()
     result = SweepResult()
+    # Every event nobody processed: the broker refused it, lost it, or still holds its task (a
+    # worker about to run it then finds it processed; fan_out is once-only whoever runs it).
     waiting = (
         Event.objects.filter(processed_at__isnull=True)
-        .filter(Q(handed_over_at__isnull=True) | Q(handed_over_at__lt=now - handover_grace()))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -31,8 +31,6 @@ class Event(models.Model):
     # per person and day): recording it again is a no-op.
     key = models.CharField(_("once-only key"), max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    # The broker accepted it (the sweep still takes it if no worker processed it in time).
-    handed_over_at = models.DateTimeField(_("handed to the worker"), null=True, blank=True)
     # Its recipients were worked out and its deliveries written.
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True, db_index=True)
 

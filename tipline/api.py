@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from . import extensions, receipts, services, throttle
 from .forms import ReceiptForm, ReportForm
 from .models import Channel
-from .openapi import BOOLEAN_FIELDS, REPORT_FIELDS, schema
+from .openapi import BOOLEAN_FIELDS, REPORT_FIELDS, receipt_properties, report_properties, schema
 
 
 class ApiError(Exception):
@@ -176,7 +176,7 @@ def create_report(request):
     throttle.admit_report_attempt(request.client_bucket)
     data = _json_body(request, set(REPORT_FIELDS), BOOLEAN_FIELDS)
     form = ReportForm(data, with_files=False)
-    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReportIn"]["properties"])
+    errors = _all_errors(form, data, report_properties(form, townships=False))
     if errors:
         raise ApiError(400, _("Some fields are not valid."), errors)
     throttle.admit_filing(request.client_bucket)
@@ -196,7 +196,7 @@ def create_report(request):
 def receipt_status(request):
     data = _json_body(request, {"receipt"})
     form = ReceiptForm(data)
-    errors = _all_errors(form, data, schema()["components"]["schemas"]["ReceiptIn"]["properties"])
+    errors = _all_errors(form, data, receipt_properties())
     if errors:
         raise ApiError(400, _("Some fields are not valid."), errors)
     report = services.lookup_receipt(

@@ -75,14 +75,14 @@ def anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def _field_schema(name: str, field: forms.Field) -> dict:
+def _field_schema(name: str, field: forms.Field, *, townships: bool = True) -> dict:
     if name in BOOLEAN_FIELDS:
         # null means "not given", as for every optional field
         return {"type": "boolean", "nullable": True, "description": _DESCRIPTIONS[name]}
     out: dict = {"type": "string"}
     if name == "category":
         out["enum"] = list(Category.values)
-    if name == "township":
+    if name == "township" and townships:
         out["enum"] = list(
             Township.objects.filter(active=True).order_by("code").values_list("code", flat=True)
         )
@@ -142,9 +142,31 @@ def _responses(ok_code: str, ok_schema: str, *codes: str) -> dict:
     return out
 
 
+def report_properties(form: ReportForm | None = None, *, townships: bool = True) -> dict:
+    """ReportIn's properties, from ``form``'s fields (a new form's if None). The API checks each
+    request against them with ``townships=False``: no list of townships (a query per report),
+    since the form's township field refuses exactly the codes that list leaves out."""
+    form = form or ReportForm(with_files=False)
+    return {
+        name: _field_schema(name, form.fields[name], townships=townships) for name in REPORT_FIELDS
+    }
+
+
+def receipt_properties() -> dict:
+    """ReceiptIn's properties."""
+    return {
+        "receipt": {
+            "type": "string",
+            "maxLength": 64,
+            "pattern": anchored(receipt_pattern()),
+            "description": "The receipt, as given when the report was filed.",
+        }
+    }
+
+
 def schema() -> dict:
     form = ReportForm(with_files=False)
-    props = {name: _field_schema(name, form.fields[name]) for name in REPORT_FIELDS}
+    props = report_properties(form)
     required = [name for name in REPORT_FIELDS if form.fields[name].required]
     return {
         "openapi": "3.0.3",
@@ -224,14 +246,7 @@ def schema() -> dict:
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["receipt"],
-                    "properties": {
-                        "receipt": {
-                            "type": "string",
-                            "maxLength": 64,
-                            "pattern": anchored(receipt_pattern()),
-                            "description": "The receipt, as given when the report was filed.",
-                        }
-                    },
+                    "properties": receipt_properties(),
                 },
                 "ReportStatus": {
                     "type": "object",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from notifications import outbox
 from org import deadlines
 from vault import crypto, storage
 
-from . import extensions, receipts, submissions, throttle
+from . import extensions, receipts, submissions, throttle, together
 from .attachments import CleanFile
 from .models import Attachment, Channel, Report, ReporterIdentity, ReportMessage
 
@@ -84,9 +84,12 @@ def _ensure_room_for(report: Report, files: list[CleanFile], *, new: bool = Fals
         )
 
 
-def _save_attachments(report: Report, files: list[CleanFile], written: list, message=None) -> None:
-    """Write encrypted files, then rows; each path goes into ``written`` as soon as it exists, so
-    a failure part-way (or a failed commit) can remove every file already written."""
+def _write_files(
+    report: Report, files: list[CleanFile], written: list, message=None
+) -> list[Attachment]:
+    """Encrypt and store the files; their rows, not yet saved. Each path goes into ``written``
+    as soon as it exists, so a failure part-way (or a failed commit) can remove every file."""
+    rows = []
     for clean in files:
         attachment = Attachment(
             report=report,
@@ -97,6 +100,13 @@ def _save_attachments(report: Report, files: list[CleanFile], written: list, mes
             size=len(clean.content),
         )
         written.append(storage.write(attachment, clean.content))
+        rows.append(attachment)
+    return rows
+
+
+def _save_attachments(report: Report, files: list[CleanFile], written: list, message=None) -> None:
+    """Write encrypted files, then rows (as _write_files; the rows saved one by one)."""
+    for attachment in _write_files(report, files, written, message=message):
         attachment.save()
 
 
@@ -124,51 +134,58 @@ def create_report(
     received_at = received_at or timezone.now()
     receipt = receipts.generate()
     digest = receipts.receipt_hash(receipt)
+    report = Report(
+        receipt_hash=digest,
+        channel=channel,
+        channel_reference=channel_reference,
+        category=data.category,
+        township_id=data.township_id,
+        description=data.description,
+        occurred_on=data.occurred_on,
+        subject_name=data.subject_name,
+        subject_address=data.subject_address,
+        subject_phone=data.subject_phone,
+        subject_phone_index=(
+            crypto.blind_index("phone", data.subject_phone) if data.subject_phone else ""
+        ),
+        received_at=received_at,
+        acceptance_due=deadlines.due("acceptance", timezone.localdate(received_at)),
+    )
+    rows = [submissions.row(submission), report]
+    if data.reporter_name or data.reporter_phone or data.reporter_id_number:
+        identity = ReporterIdentity(report=report)
+        identity.set_values(
+            name=data.reporter_name,
+            phone=data.reporter_phone,
+            id_number=data.reporter_id_number,
+        )
+        if data.reporter_phone:
+            identity.phone_index = crypto.blind_index("phone", data.reporter_phone)
+            identity.news_by_sms = data.news_by_sms
+        if data.reporter_id_number:
+            identity.id_number_index = crypto.blind_index("id_number", data.reporter_id_number)
+        rows.append(identity)
+    _ensure_room_for(report, list(files), new=True)
+    # The clerks' notice is written with the report and handed over after the commit; the
+    # hand-over never raises into this request (a dead broker or mail server leaves it in the
+    # outbox), so the except clauses below never see a committed report and its evidence stays.
+    event = outbox.new("report.received", report)
     written = []
     try:
-        with transaction.atomic():
-            submissions.spend(submission)
-            report = Report.objects.create(
-                receipt_hash=digest,
-                channel=channel,
-                channel_reference=channel_reference,
-                category=data.category,
-                township_id=data.township_id,
-                description=data.description,
-                occurred_on=data.occurred_on,
-                subject_name=data.subject_name,
-                subject_address=data.subject_address,
-                subject_phone=data.subject_phone,
-                subject_phone_index=(
-                    crypto.blind_index("phone", data.subject_phone) if data.subject_phone else ""
-                ),
-                received_at=received_at,
-                acceptance_due=deadlines.due("acceptance", timezone.localdate(received_at)),
-            )
-            if data.reporter_name or data.reporter_phone or data.reporter_id_number:
-                identity = ReporterIdentity(report=report)
-                identity.set_values(
-                    name=data.reporter_name,
-                    phone=data.reporter_phone,
-                    id_number=data.reporter_id_number,
-                )
-                if data.reporter_phone:
-                    identity.phone_index = crypto.blind_index("phone", data.reporter_phone)
-                    identity.news_by_sms = data.news_by_sms
-                if data.reporter_id_number:
-                    identity.id_number_index = crypto.blind_index(
-                        "id_number", data.reporter_id_number
-                    )
-                identity.save()
-            _ensure_room_for(report, list(files), new=True)
-            _save_attachments(report, list(files), written)
-            # The clerks' notice commits with the report; it is sent after the commit and never
-            # raises into this request (a dead broker or mail server leaves it in the outbox),
-            # so the except below never sees a committed report and its evidence stays.
-            outbox.record("report.received", report)
-    except BaseException:
-        _remove(written)  # the transaction did not commit: its files belong to nothing
+        attachments = _write_files(report, list(files), written)
+        # One statement (tipline.together): the token, the report, its identity, its evidence
+        # and its notice, all or none, committed before it returns.
+        together.insert(*(row for row in rows if row is not None), *attachments, event)
+    except IntegrityError:
+        _remove(written)  # nothing was written: the files belong to nothing
+        at = submissions.spent_at(submission)
+        if at is not None:  # this form was posted before (or just now, in parallel)
+            raise submissions.AlreadySubmitted(at) from None
         raise
+    except BaseException:
+        _remove(written)
+        raise
+    outbox.hand_over_on_commit(event)
     log.info("report received", extra={"report": str(report.id), "channel": channel})
     return report, receipt
 

@@ -2,7 +2,9 @@
 
 The token is spent in the transaction that files the report (or the follow-up), under a unique
 constraint, so two posts of one form can never both file, even in parallel: the second finds it
-spent and the reporter is told the first was received. The receipt is still shown once only.
+spent and the reporter is told the first was received. A report writes its token row in the
+statement that writes the report (``row``: tipline.together), a follow-up spends it first in
+its transaction (``spend``). The receipt is still shown once only.
 Tokens are kept for TOKEN_DAYS, long enough for any reload (the nightly purge forgets older
 ones: ops.retention); only their SHA-256 is stored.
 """
@@ -52,6 +54,13 @@ def spent_at(token: str | None) -> datetime | None:
         .values_list("used_at", flat=True)
         .first()
     )
+
+
+def row(token: str | None) -> SubmissionToken | None:
+    """The spent token's row, to write in the statement that files the report: its unique
+    digest makes the whole statement fail when the form was posted before (or is being filed
+    in parallel: the statement waits for that one's commit), and ``spent_at`` then says when."""
+    return SubmissionToken(digest=_digest(token), used_at=timezone.now()) if token else None
 
 
 def spend(token: str | None) -> None:

@@ -5,6 +5,13 @@ package imports no layer above org. The event row commits or rolls back with the
 the commit it is handed to Celery by task name (the tasks read every layer and are not imported
 here). A broker that fails then is logged, never raised into the request: the event stays in
 the table, and the sweep (``manage.py send_outbox``, every minute from beat) takes it.
+
+Nothing is written after the publish: a mark "handed over" would be a second commit, with its
+own WAL flush, on every report. The sweep takes every event nobody processed yet, whether or
+not the broker holds its task too; processing is once-only whoever does it (a row lock and
+keyed deliveries: notifications.delivery), so the worker and the sweep never send one notice
+twice, and an event reaches a worker within milliseconds through the broker, or within a
+minute through the sweep when the broker refused or lost it.
 """
 
 import json
@@ -15,7 +22,6 @@ from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ..models import Event
 from .kinds import (
@@ -46,6 +52,8 @@ __all__ = [
     "each_event",
     "get",
     "hand_over",
+    "hand_over_on_commit",
+    "new",
     "object_left",
     "record",
     "register",
@@ -66,41 +74,49 @@ def record(kind: str, obj=None, *, township_id=None, key: str | None = None, **d
     With ``key``, an event already recorded under that key makes this a no-op (returns None):
     a reminder per deadline and stage, a digest per person and day.
     """
-    get(kind)  # refuse a kind nobody registered
-    if township_id is None and obj is not None:
-        township_id = getattr(obj, "township_id", None)
-    fields = {
-        "kind": kind,
-        "object_type": obj._meta.label_lower if obj is not None else "",
-        "object_id": str(obj.pk) if obj is not None else "",
-        "township_id": township_id,
-        # Round-trip through JSON: dates and UUIDs are stored as the strings tasks will read.
-        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
-        "key": key,
-    }
+    event = new(kind, obj, township_id=township_id, key=key, **data)
     if key is None:
-        event = Event.objects.create(**fields)
+        event.save(force_insert=True)
     else:
         if Event.objects.filter(key=key).exists():
             return None
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves the caller's work intact
-                event = Event.objects.create(**fields)
+                event.save(force_insert=True)
         except IntegrityError:
             return None
-    transaction.on_commit(partial(hand_over, event.pk), robust=True)
+    hand_over_on_commit(event)
     return event
 
 
+def new(kind: str, obj=None, *, township_id=None, key: str | None = None, **data) -> Event:
+    """The event ``record`` writes, not yet written: for a caller that writes it together with
+    the rows of its change (tipline.together), then calls ``hand_over_on_commit``."""
+    get(kind)  # refuse a kind nobody registered
+    if township_id is None and obj is not None:
+        township_id = getattr(obj, "township_id", None)
+    return Event(
+        kind=kind,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        township_id=township_id,
+        # Round-trip through JSON: dates and UUIDs are stored as the strings tasks will read.
+        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        key=key,
+    )
+
+
+def hand_over_on_commit(event: Event) -> None:
+    """Hand the written event over once its transaction commits (at once outside one)."""
+    transaction.on_commit(partial(hand_over, event.pk), robust=True)
+
+
 def hand_over(event_id: int) -> None:
-    """Give the event to the broker (or, without one, process it here and now). Never raises."""
+    """Give the event to the broker (or, without one, process it here and now). Never raises,
+    and writes nothing: an event the broker refused waits in the outbox for the next sweep."""
     try:
         current_app.tasks[PROCESS_TASK].apply_async(
             args=[event_id], queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
         )
-        if not current_app.conf.task_always_eager:
-            Event.objects.filter(pk=event_id, handed_over_at__isnull=True).update(
-                handed_over_at=timezone.now()
-            )
     except Exception:
         log.exception("notification not handed over", extra={"event": event_id})

@@ -1,10 +1,12 @@
 """/healthz: what a load balancer and an administrator learn, and what nobody else does."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
 
 from casework.models import AuditEntry
 from org import roles
@@ -84,7 +86,9 @@ def test_deep_check_with_the_monitoring_token(client, settings):
 
 
 def test_deep_check_counts_the_notification_backlog(client, settings, township):
-    """A report's event waits until it is handed over (here: never, as with the broker down)."""
+    """A report's event counts as waiting once no worker processed it within the hand-over
+    grace (here: never processed, as with the broker down); not while it is fresh."""
+    from notifications.models import Event
     from tipline import services
 
     settings.TIPLINE_HEALTH_TOKEN = "monitor-token-0123456789"
@@ -94,5 +98,9 @@ def test_deep_check_counts_the_notification_backlog(client, settings, township):
         )
     )
     auth = {"HTTP_AUTHORIZATION": "Bearer monitor-token-0123456789"}
+    backlog = client.get("/healthz?deep=1", **auth).json()["checks"]["outbox_backlog"]
+    assert backlog == {"events_waiting": 0, "deliveries_pending": 0, "deliveries_failed": 0}
+    grace = settings.TIPLINE_NOTIFY_HANDOVER_SECONDS
+    Event.objects.update(created_at=timezone.now() - timedelta(seconds=grace + 1))
     backlog = client.get("/healthz?deep=1", **auth).json()["checks"]["outbox_backlog"]
     assert backlog == {"events_waiting": 1, "deliveries_pending": 0, "deliveries_failed": 0}

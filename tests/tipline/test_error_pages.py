@@ -19,7 +19,7 @@ def test_debug_500_page_hides_identity(settings, township, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_save_attachments", boom)
+    monkeypatch.setattr(services, "_write_files", boom)
     client = Client(raise_request_exception=False, HTTP_ACCEPT="text/html")
     response = client.post(
         "/report/",

@@ -60,8 +60,8 @@ def test_a_failed_report_leaves_no_file(make_report, file_storage, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    # After the files are written, before the transaction commits.
-    monkeypatch.setattr(services.outbox, "record", boom)
+    # After the files are written, as the statement that writes the report's rows is sent.
+    monkeypatch.setattr(services.together, "insert", boom)
     with pytest.raises(RuntimeError):
         _report(make_report)
     assert file_storage.stored() == {}
@@ -198,7 +198,7 @@ def test_a_clean_up_that_fails_too_never_hides_the_first_failure(
         settings.STORAGES = {**settings.STORAGES, "vault": away}
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services.outbox, "record", database_fails_and_bucket_goes)
+    monkeypatch.setattr(services.together, "insert", database_fails_and_bucket_goes)
     with pytest.raises(RuntimeError, match="database went away"):
         _report(make_report)
     assert not Attachment.objects.exists()
