@@ -90,9 +90,7 @@ class ListPaginator(CappedPaginator):
 
     @cached_property
     def count(self):
-        n = self.counted.order_by()[: COUNT_CAP + 1].count()
-        self.capped = n > COUNT_CAP
-        return min(n, COUNT_CAP)
+        return self.capped_count(self.counted.order_by()[: self.cap + 1].count())
 
 
 def page_of_rewards(rewards, user, page, *, first=None):

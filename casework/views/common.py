@@ -46,9 +46,11 @@ class CappedPaginator(Paginator):
         # COUNT over a LIMITed subquery; without the order, which a count does not need (an
         # ordering by an annotation breaks the subquery on PostgreSQL).
         if counter is not None:
-            n = counter(self.cap + 1)
-        else:
-            n = self.object_list.order_by()[: self.cap + 1].count()
+            return self.capped_count(counter(self.cap + 1))
+        return self.capped_count(self.object_list.order_by()[: self.cap + 1].count())
+
+    def capped_count(self, n: int) -> int:
+        """What a list counted up to ``cap + 1`` shows: at most ``cap``, and whether it stopped."""
         self.capped = n > self.cap
         return min(n, self.cap)
 
@@ -116,9 +118,7 @@ class IdsFirstPaginator(CappedPaginator):
             return super().count
         # Counted along the same per-township walks as the page (the first cap+1 rows in the
         # list's order): a bitmap over the county's rows visited every heap page they lie on.
-        n = merged[: self.cap + 1].count()
-        self.capped = n > self.cap
-        return min(n, self.cap)
+        return self.capped_count(merged[: self.cap + 1].count())
 
     def _ids(self, bottom, top):
         merged = self._merged(top)
